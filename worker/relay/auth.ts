@@ -1,0 +1,64 @@
+/**
+ * Authenticates a companion's request inside its Relay: body within the size limit, a valid
+ * HMAC signature within the skew window, and a nonce not seen before. Every failure is the
+ * same 401 to the caller; the reason goes to the log only.
+ */
+import { MAX_CLOCK_SKEW_MS, verifySignature, type VerifyFailure } from "../../shared/signing.ts";
+import { err, ok, type Result } from "../../shared/result.ts";
+import type { Companion } from "../config.ts";
+
+export type AuthFailure = VerifyFailure | "replayed" | "too_large";
+
+export interface NonceStore {
+  /** True if the nonce was new (and is now remembered until `expiresAt`). */
+  remember(nonce: string, expiresAt: number): boolean;
+}
+
+export async function readBody(request: Request, maxBytes: number): Promise<Result<ArrayBuffer | null, "too_large">> {
+  if (!request.body) return ok(null);
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) return err("too_large");
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return err("too_large");
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return ok(chunks[0]!.buffer.slice(chunks[0]!.byteOffset, chunks[0]!.byteOffset + size) as ArrayBuffer);
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return ok(out.buffer);
+}
+
+export async function authenticate(
+  request: Request,
+  url: URL,
+  companion: Companion,
+  body: ArrayBuffer | null,
+  nonces: NonceStore,
+): Promise<Result<void, AuthFailure>> {
+  const verified = await verifySignature({
+    headers: request.headers,
+    method: request.method,
+    pathAndQuery: url.pathname + url.search,
+    secret: companion.secret,
+    body,
+  });
+  if (!verified.ok) return verified;
+  if (verified.value.companionId !== companion.id) return err("bad_signature");
+  // A nonce is kept until its timestamp leaves the window: after that the timestamp check
+  // alone refuses a replay.
+  if (!nonces.remember(verified.value.nonce, verified.value.timestampMs + MAX_CLOCK_SKEW_MS)) return err("replayed");
+  return ok(undefined);
+}
