@@ -12,7 +12,8 @@ export function fromBase64Url(text: string): Uint8Array | null {
   const binary = atob(padded);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
+  // atob ignores unused trailing bits, so "AB" would decode like "AA": only one spelling counts.
+  return toBase64Url(out) === text ? out : null;
 }
 
 export function toHex(bytes: Uint8Array): string {

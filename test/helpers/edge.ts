@@ -1,14 +1,16 @@
 /**
- * Runs the real worker (wrangler.toml, worker/index.ts) in local workerd through wrangler's
- * test harness, reachable over a real socket, with a FERRY_CONFIG the test writes.
+ * Runs the real worker (wrangler.toml, worker/index.ts) in local workerd, reachable over a
+ * real socket, with a FERRY_CONFIG the test writes and storage in a temporary folder.
  */
 import { randomBytes } from "node:crypto";
-import { createTestHarness, type TestHarness } from "wrangler";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLocalEdge } from "../../scripts/edge-local.ts";
 import { signRequest } from "../../shared/signing.ts";
 
 export interface Edge {
   url: string;
-  harness: TestHarness;
   /** Evicts the companion's Relay (storage kept): the next request starts a fresh object. */
   restartRelay(companionId: string): Promise<void>;
   /** Everything the worker logged since start. */
@@ -21,23 +23,21 @@ export const randomSecret = () => randomBytes(32).toString("base64url");
 export const fakeKey = (prefix = "sk-test-") => prefix + randomBytes(24).toString("hex");
 
 export async function startEdge(config: unknown, extraSecrets: Record<string, string> = {}): Promise<Edge> {
-  const harness = createTestHarness({
-    root: process.cwd(),
-    workers: [
-      {
-        configPath: "./wrangler.toml",
-        secrets: { FERRY_CONFIG: typeof config === "string" ? config : JSON.stringify(config), ...extraSecrets },
-      },
-    ],
+  const persistDir = mkdtempSync(join(tmpdir(), "ferry-edge-"));
+  const lines: string[] = [];
+  const edge = await startLocalEdge({
+    secrets: { FERRY_CONFIG: typeof config === "string" ? config : JSON.stringify(config), ...extraSecrets },
+    persistDir,
+    onLog: (line) => lines.push(line),
   });
-  const { url } = await harness.listen();
   return {
-    url: url.href.replace(/\/$/, ""),
-    harness,
-    restartRelay: (companionId) =>
-      harness.getWorker().evictDurableObject("RELAY", { name: companionId, webSockets: "close" }),
-    logs: () => harness.getLogs().map((l) => JSON.stringify(l)).join("\n"),
-    close: () => harness.close(),
+    url: edge.url,
+    restartRelay: (companionId) => edge.evictRelay(companionId),
+    logs: () => lines.join("\n"),
+    close: async () => {
+      await edge.close();
+      rmSync(persistDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -63,4 +63,27 @@ export async function signedFetch(edgeUrl: string, signer: Signer, pathAndQuery:
   const headers: Record<string, string> = { ...(body ? { "content-type": "application/json" } : {}), ...init.headers, ...signed };
   init.tamper?.(headers);
   return fetch(edgeUrl + pathAndQuery, { method, headers, body: body as BodyInit | null, signal: init.signal ?? null });
+}
+
+/**
+ * A signed request whose path goes on the wire byte for byte (fetch would normalise
+ * `..` and friends away before sending, hiding exactly what path tests need to send).
+ */
+export async function rawSignedRequest(
+  edgeUrl: string,
+  signer: Signer,
+  rawPath: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const { request } = await import("node:http");
+  const signed = await signRequest({ companionId: signer.companionId, secret: signer.secret, method: "GET", pathAndQuery: rawPath, body: null });
+  const url = new URL(edgeUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method: "GET", path: rawPath, headers: signed }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -199,8 +199,15 @@ export class PoolHealth {
   report(ticket: Ticket, outcome: Outcome, now: number): boolean {
     const s = this.state(ticket.pool, ticket.member.id);
     s.inFlight = Math.max(0, s.inFlight - 1);
+    // Whatever happened, this request's probe is over: the slot must never stay taken.
+    for (const key of ticket.probes) {
+      const c = s.cooldowns.get(key);
+      if (c) c.probing = false;
+    }
+    /** The member answered: the cool-downs it was probing are over. */
     const endProbes = () => {
       for (const key of ticket.probes) s.cooldowns.delete(key);
+      return ticket.probes.length > 0;
     };
     const addScore = () => {
       s.score = this.score(s, now) + 1;
@@ -208,21 +215,16 @@ export class PoolHealth {
     };
     switch (outcome.kind) {
       case "ok":
-      case "client_error": {
-        const had = ticket.probes.length > 0;
-        endProbes();
-        return had;
-      }
+      case "client_error":
+        return endProbes();
       case "cancelled":
-        for (const key of ticket.probes) {
-          const c = s.cooldowns.get(key);
-          if (c) c.probing = false;
-        }
         return false;
       case "broken_stream":
+        endProbes();
         addScore();
         return true;
       case "auth_failed":
+        endProbes();
         addScore();
         s.disabled = { fingerprint: ticket.member.fingerprint, status: outcome.status, at: now };
         return true;

@@ -131,7 +131,7 @@ export async function forward(req: InboundRequest, ctx: ForwardContext): Promise
     clearTimeout(timer);
 
     const outcome = classify(response.status, response.headers, Date.now());
-    ctx.log({ msg: "upstream answered", pool: pool.name, member: member.id, attempt, status: response.status, model });
+    if (outcome.kind !== "ok") ctx.log({ msg: "upstream answered", pool: pool.name, member: member.id, attempt, status: response.status, model });
     if (outcome.kind === "ok" || outcome.kind === "client_error") {
       return relayResponse(ctx, response, { ticket, attempts: attempt, controller, detach, report: (how) => report(ticket, how === "broken" ? { kind: "broken_stream" } : outcome) });
     }

@@ -1,9 +1,14 @@
 /**
  * Pass-through of an upstream body: pull-based (nothing is read ahead of the caller), so
  * SSE and NDJSON events leave as they arrive and a slow caller slows the upstream read.
- * A caller that goes away aborts the upstream fetch. A body that breaks after the first
- * byte ends with the provider's own error event (for SSE / NDJSON) and then a stream error,
- * so the caller can never mistake it for a clean end.
+ * A caller that goes away aborts the upstream fetch (workerd notices the departure at the
+ * next write, i.e. the next upstream chunk).
+ *
+ * A body that breaks after the first byte is never made to look complete: an SSE or NDJSON
+ * body gets the provider's own error event appended (what its SDKs raise on) and then ends;
+ * any other body is aborted, so the caller's read fails. (Erroring an event stream right
+ * after the event would lose the event: workerd drops chunks still in flight when a stream
+ * errors, so the event is the signal there.)
  */
 import type { ErrorShape } from "../providers.ts";
 import { streamErrorEvent } from "../errors.ts";
@@ -18,7 +23,7 @@ export interface RelayBodyOptions {
 export function relayBody(upstream: ReadableStream<Uint8Array>, opts: RelayBodyOptions): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   let finished = false;
-  let failAfterEvent: Error | null = null;
+  let endAfterEvent = false;
   const finish = (how: "ended" | "cancelled" | "broken") => {
     if (finished) return;
     finished = true;
@@ -27,9 +32,8 @@ export function relayBody(upstream: ReadableStream<Uint8Array>, opts: RelayBodyO
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (failAfterEvent) {
-          // The error event was enqueued by the previous pull and has been read: now fail.
-          controller.error(failAfterEvent);
+        if (endAfterEvent) {
+          controller.close();
           return;
         }
         try {
@@ -42,13 +46,12 @@ export function relayBody(upstream: ReadableStream<Uint8Array>, opts: RelayBodyO
           }
         } catch {
           finish("broken");
-          const error = new Error("upstream stream broke after the response had started");
           const event = streamErrorEvent(opts.shape, opts.contentType, "upstream connection lost mid-stream");
           if (event) {
-            failAfterEvent = error;
+            endAfterEvent = true;
             controller.enqueue(event);
           } else {
-            controller.error(error);
+            controller.error(new Error("upstream body broke after the response had started"));
           }
         }
       },
