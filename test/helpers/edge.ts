@@ -22,11 +22,19 @@ export const randomSecret = () => randomBytes(32).toString("base64url");
 /** Looks like a real key so a leak would be obvious, but is made up per run. */
 export const fakeKey = (prefix = "sk-test-") => prefix + randomBytes(24).toString("hex");
 
-export async function startEdge(config: unknown, extraSecrets: Record<string, string> = {}): Promise<Edge> {
-  const persistDir = mkdtempSync(join(tmpdir(), "ferry-edge-"));
+export interface StartEdgeOptions {
+  /** Other secrets besides FERRY_CONFIG (referenced as {"env": NAME}). */
+  secrets?: Record<string, string>;
+  /** Reuse a storage folder (a restarted edge); the caller then removes it. */
+  persistDir?: string;
+}
+
+export async function startEdge(config: unknown, opts: StartEdgeOptions = {}): Promise<Edge> {
+  const ownDir = !opts.persistDir;
+  const persistDir = opts.persistDir ?? mkdtempSync(join(tmpdir(), "ferry-edge-"));
   const lines: string[] = [];
   const edge = await startLocalEdge({
-    secrets: { FERRY_CONFIG: typeof config === "string" ? config : JSON.stringify(config), ...extraSecrets },
+    secrets: { FERRY_CONFIG: typeof config === "string" ? config : JSON.stringify(config), ...opts.secrets },
     persistDir,
     onLog: (line) => lines.push(line),
   });
@@ -36,7 +44,7 @@ export async function startEdge(config: unknown, extraSecrets: Record<string, st
     logs: () => lines.join("\n"),
     close: async () => {
       await edge.close();
-      rmSync(persistDir, { recursive: true, force: true });
+      if (ownDir) rmSync(persistDir, { recursive: true, force: true });
     },
   };
 }
