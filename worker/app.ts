@@ -29,7 +29,10 @@ const toRelay = async (c: { env: Env; req: { raw: Request } }): Promise<Response
 };
 
 app.all("/proxy/*", toRelay);
+app.get("/tunnel", toRelay);
 app.get("/admin/pools", toRelay);
+app.get("/admin/tunnels", toRelay);
+app.post("/admin/drain", toRelay);
 
 app.notFound(() => edgeError("not_found", "no such route"));
 app.onError((error) => {

@@ -10,6 +10,8 @@ export const EDGE_ERRORS = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  /** The request id was started before (a re-send after a lost tunnel): never run twice. */
+  duplicate_request: 409,
   payload_too_large: 413,
   pool_exhausted: 503,
   rate_limited: 429,

@@ -29,12 +29,15 @@ export const behaviours = {
     },
   /** SSE events, one write each, `delayMs` apart; `gate` lets a test release each event. */
   sse:
-    (events: string[], opts: { delayMs?: number; gate?: () => Promise<void>; headers?: Record<string, string> } = {}): Behaviour =>
+    (
+      events: string[],
+      opts: { delayMs?: number; gate?: () => Promise<void>; gateFrom?: number; headers?: Record<string, string> } = {},
+    ): Behaviour =>
     async (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...opts.headers });
       res.flushHeaders();
-      for (const event of events) {
-        if (opts.gate) await opts.gate();
+      for (const [i, event] of events.entries()) {
+        if (opts.gate && i >= (opts.gateFrom ?? 0)) await opts.gate();
         else if (opts.delayMs) await sleep(opts.delayMs);
         if (res.destroyed) return;
         res.write(`data: ${event}\n\n`);

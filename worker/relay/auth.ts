@@ -10,8 +10,8 @@ import type { Companion } from "../config.ts";
 export type AuthFailure = VerifyFailure | "replayed" | "too_large";
 
 export interface NonceStore {
-  /** True if the nonce was new (and is now remembered until `expiresAt`). */
-  remember(nonce: string, expiresAt: number): boolean;
+  /** True if the key was new (and is now remembered until `expiresAt`). */
+  remember(key: string, expiresAt: number): boolean;
 }
 
 export async function readBody(request: Request, maxBytes: number): Promise<Result<ArrayBuffer | null, "too_large">> {
@@ -59,6 +59,6 @@ export async function authenticate(
   if (verified.value.companionId !== companion.id) return err("bad_signature");
   // A nonce is kept until its timestamp leaves the window: after that the timestamp check
   // alone refuses a replay.
-  if (!nonces.remember(verified.value.nonce, verified.value.timestampMs + MAX_CLOCK_SKEW_MS)) return err("replayed");
+  if (!nonces.remember(`n:${verified.value.nonce}`, verified.value.timestampMs + MAX_CLOCK_SKEW_MS)) return err("replayed");
   return ok(undefined);
 }
