@@ -26,14 +26,19 @@ export interface LocalEdgeOptions {
   persistDir?: string;
   port?: number;
   host?: string;
+  /** Serve HTTPS with this PEM key and certificate (tests of custom CAs). */
+  tls?: { key: string; cert: string };
   onLog?: (line: string) => void;
 }
 
 export interface LocalEdge {
   url: string;
   mf: Miniflare;
-  /** Evicts one companion's Relay; its storage stays, so the next request restores it. */
-  evictRelay(companionId: string): Promise<void>;
+  /**
+   * Evicts one companion's Relay; its storage stays, so the next request restores it.
+   * With "hibernate" its tunnels stay connected and wake it on their next message.
+   */
+  evictRelay(companionId: string, webSockets?: "close" | "hibernate"): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +83,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
       host: opts.host ?? "127.0.0.1",
       port: opts.port ?? 0,
       ...(opts.persistDir ? { resourcePersistencePath: opts.persistDir } : {}),
+      ...(opts.tls ? { https: true, httpsKey: opts.tls.key, httpsCert: opts.tls.cert } : {}),
       handleStructuredLogs: (log: { message?: string }) => opts.onLog?.(String(log.message ?? JSON.stringify(log))),
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
@@ -85,7 +91,7 @@ export async function startLocalEdge(opts: LocalEdgeOptions): Promise<LocalEdge>
   return {
     url,
     mf,
-    evictRelay: (companionId) => mf.unsafeEvictDurableObject(name, "Relay", { name: companionId } as never),
+    evictRelay: (companionId, webSockets = "close") => mf.unsafeEvictDurableObject(name, "Relay", { name: companionId, webSockets } as never),
     close: () => mf.dispose(),
   };
 }

@@ -12,7 +12,7 @@ import { signRequest } from "../../shared/signing.ts";
 export interface Edge {
   url: string;
   /** Evicts the companion's Relay (storage kept): the next request starts a fresh object. */
-  restartRelay(companionId: string): Promise<void>;
+  restartRelay(companionId: string, webSockets?: "close" | "hibernate"): Promise<void>;
   /** Everything the worker logged since start. */
   logs(): string;
   close(): Promise<void>;
@@ -27,6 +27,7 @@ export interface StartEdgeOptions {
   secrets?: Record<string, string>;
   /** Reuse a storage folder (a restarted edge); the caller then removes it. */
   persistDir?: string;
+  tls?: { key: string; cert: string };
 }
 
 export async function startEdge(config: unknown, opts: StartEdgeOptions = {}): Promise<Edge> {
@@ -36,11 +37,12 @@ export async function startEdge(config: unknown, opts: StartEdgeOptions = {}): P
   const edge = await startLocalEdge({
     secrets: { FERRY_CONFIG: typeof config === "string" ? config : JSON.stringify(config), ...opts.secrets },
     persistDir,
+    ...(opts.tls ? { tls: opts.tls } : {}),
     onLog: (line) => lines.push(line),
   });
   return {
     url: edge.url,
-    restartRelay: (companionId) => edge.evictRelay(companionId),
+    restartRelay: (companionId, webSockets) => edge.evictRelay(companionId, webSockets),
     logs: () => lines.join("\n"),
     close: async () => {
       await edge.close();
