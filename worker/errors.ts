@@ -3,7 +3,7 @@
  * so a caller of `/proxy/anthropic/...` parses them like any Anthropic error; before a pool
  * is known they take an OpenAI-like shape. `x-ferry-error` carries the code for machines.
  */
-import type { ErrorShape } from "./providers.ts";
+import { errorBody, type ErrorShape } from "../shared/error-shapes.ts";
 
 export const EDGE_ERRORS = {
   bad_request: 400,
@@ -21,39 +21,6 @@ export const EDGE_ERRORS = {
   internal: 500,
 } as const;
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
-
-const ANTHROPIC_TYPES: Record<number, string> = {
-  400: "invalid_request_error",
-  401: "authentication_error",
-  403: "permission_error",
-  404: "not_found_error",
-  413: "request_too_large",
-  429: "rate_limit_error",
-  503: "overloaded_error",
-};
-const GEMINI_STATUS: Record<number, string> = {
-  400: "INVALID_ARGUMENT",
-  401: "UNAUTHENTICATED",
-  403: "PERMISSION_DENIED",
-  404: "NOT_FOUND",
-  413: "INVALID_ARGUMENT",
-  429: "RESOURCE_EXHAUSTED",
-  500: "INTERNAL",
-  502: "UNAVAILABLE",
-  503: "UNAVAILABLE",
-  504: "DEADLINE_EXCEEDED",
-};
-
-export function errorBody(shape: ErrorShape, status: number, code: EdgeErrorCode, message: string): unknown {
-  switch (shape) {
-    case "anthropic":
-      return { type: "error", error: { type: ANTHROPIC_TYPES[status] ?? "api_error", message } };
-    case "gemini":
-      return { error: { code: status, message, status: GEMINI_STATUS[status] ?? "UNKNOWN" } };
-    case "openai":
-      return { error: { message, type: code, code, param: null } };
-  }
-}
 
 export function edgeError(
   code: EdgeErrorCode,

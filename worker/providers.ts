@@ -1,3 +1,5 @@
+import type { ErrorShape } from "../shared/error-shapes.ts";
+
 /**
  * What the edge knows about each upstream API: where it lives, how the key is attached,
  * which request headers from the office may pass, and which response headers are dropped
@@ -7,7 +9,6 @@ export const PROVIDER_TYPES = ["openai", "anthropic", "gemini", "azure-openai", 
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
 export type KeyPlacement = "bearer" | "x-api-key" | "x-goog-api-key" | "api-key";
-export type ErrorShape = "openai" | "anthropic" | "gemini";
 
 export interface ProviderSpec {
   /** Null when each pool must name its own host (Azure resources, compatible hosts). */

@@ -10,7 +10,7 @@
  * after the event would lose the event: workerd drops chunks still in flight when a stream
  * errors, so the event is the signal there.)
  */
-import type { ErrorShape } from "../providers.ts";
+import type { ErrorShape } from "../../shared/error-shapes.ts";
 import { streamErrorEvent } from "../errors.ts";
 
 export interface RelayBodyOptions {
