@@ -83,6 +83,8 @@ function serve(sseGapMs: number): Server {
 
 export interface BenchUpstream {
   url: string;
+  /** CPU time of the upstream's thread alone since it started (µs), or null once it is gone. */
+  cpuUsage(): Promise<NodeJS.CpuUsage | null>;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,9 @@ export async function startBenchUpstream(opts: { sseGapMs: number }): Promise<Be
   let closed: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,
+    // Worker#cpuUsage (Node >= 24.6) reads the thread's own rusage, so the load generator's
+    // CPU (the main thread) can be told apart from the upstream's.
+    cpuUsage: async () => (closed ? null : worker.cpuUsage().catch(() => null)),
     close: () =>
       (closed ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 2_000);
