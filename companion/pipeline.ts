@@ -1,0 +1,271 @@
+/**
+ * One model call through the companion: authenticate the project, check the model is
+ * allowed, take the quota, resolve targets, scrub, send (falling back along the targets
+ * until one answers), stream the answer back untouched while counting its usage, then
+ * settle the quota and write the audit record — exactly once, however the call ends.
+ */
+import { randomUUID } from "node:crypto";
+import type { Dialect } from "./config/schema.ts";
+import { clientError, type ClientErrorCode } from "./dialects/errors.ts";
+import { matchesAny } from "./glob.ts";
+import { LinkError } from "./link/types.ts";
+import { describeTarget, resolveTargets, type Target } from "./routing.ts";
+import { keyHash, type Runtime } from "./runtime.ts";
+import { scrubBody, scrubHeaders } from "./scrub/index.ts";
+import { OllamaTranslationError } from "./targets/ollama-translate.ts";
+import { sendToTarget, type TargetAnswer } from "./targets/send.ts";
+import type { AuditRecord } from "./audit/types.ts";
+import { estimateTokens, UsageTap, type Usage } from "./usage.ts";
+
+export type Endpoint =
+  | "anthropic.messages"
+  | "anthropic.count_tokens"
+  | "openai.chat"
+  | "openai.responses"
+  | "openai.completions"
+  | "openai.embeddings"
+  | "gemini.generate"
+  | "gemini.stream"
+  | "gemini.count_tokens"
+  | "proxy";
+
+export interface Call {
+  dialect: Dialect;
+  endpoint: Endpoint;
+  model: string | null;
+  stream: boolean;
+  body: Record<string, unknown> | null;
+  /** The client's query, with any `key` removed. */
+  query: URLSearchParams;
+  headers: Headers;
+  clientIp: string | null;
+  signal: AbortSignal;
+  /** For /proxy: pool and native path. */
+  proxy?: { pool: string; path: string; method: string; raw: Uint8Array | null };
+}
+
+export function projectKey(headers: Headers, query: URLSearchParams): string | null {
+  const auth = headers.get("authorization");
+  if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, "").trim() || null;
+  return headers.get("x-api-key") ?? headers.get("x-goog-api-key") ?? query.get("key");
+}
+
+const COUNTING: ReadonlySet<Endpoint> = new Set(["anthropic.count_tokens", "gemini.count_tokens"]);
+
+export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
+  const requestId = randomUUID().replaceAll("-", "");
+  const started = Date.now();
+  const audit: AuditRecord = {
+    id: requestId,
+    time: new Date(started).toISOString(),
+    project: null,
+    clientIp: call.clientIp,
+    userAgent: call.headers.get("user-agent"),
+    dialect: call.dialect,
+    endpoint: call.endpoint,
+    requestedModel: call.model,
+    servedModel: null,
+    target: null,
+    status: 0,
+    errorClass: null,
+    inputTokens: null,
+    outputTokens: null,
+    ttfbMs: null,
+    durationMs: 0,
+    removed: [],
+    fallbacks: [],
+  };
+  const finishAudit = (status: number, errorClass: string | null) => {
+    audit.status = status;
+    audit.errorClass = errorClass;
+    audit.durationMs = Date.now() - started;
+    try {
+      rt.audit.write(audit);
+    } catch (error) {
+      rt.log("error", "audit write failed", { requestId, error: (error as Error).message });
+    }
+    rt.metrics.requests.inc({ project: audit.project ?? "-", model: call.model ?? "-", target: audit.target ?? "-", status: String(status), dialect: call.dialect });
+  };
+  const refuse = (code: ClientErrorCode, message: string, headers: Record<string, string> = {}, errorClass: string = code) => {
+    const res = clientError(call.dialect, code, message, { ...headers, "x-ferry-request-id": requestId });
+    finishAudit(res.status, errorClass);
+    rt.log("info", "refused", { requestId, project: audit.project, status: res.status, reason: errorClass });
+    return res;
+  };
+
+  const key = projectKey(call.headers, call.query);
+  const project = key ? rt.projectsByKeyHash.get(keyHash(key)) : undefined;
+  if (!project) return refuse("unauthorized", key ? "invalid API key" : "missing API key");
+  audit.project = project.id;
+
+  const targets: Target[] = call.proxy
+    ? [{ kind: "edge", pool: call.proxy.pool, model: call.model ?? "", dialect: rt.config.edgePools[call.proxy.pool]?.dialect ?? "openai" }]
+    : call.model
+      ? resolveTargets(call.model, rt.config)
+      : [];
+  if (call.proxy) {
+    if (!(call.proxy.pool in rt.config.edgePools) || !rt.link) return refuse("forbidden", `provider ${call.proxy.pool} is not available here`);
+  } else if (!call.model) {
+    return refuse("bad_request", "the request names no model");
+  }
+  if (call.model && !matchesAny(call.model, project.allowedModels)) {
+    return refuse("forbidden", `model ${call.model} is not allowed for this project`);
+  }
+  if (!call.proxy && targets.length === 0) return refuse("model_not_found", `model ${call.model} is not routed to any target`);
+
+  const charge = !COUNTING.has(call.endpoint);
+  const reserve = charge ? estimateTokens(call.body) : 0;
+  const admission = charge ? await rt.quota.admit(project.id, project.limits, reserve) : null;
+  if (admission && !admission.ok) {
+    const r = admission.error;
+    rt.metrics.quotaRejections.inc({ project: project.id, limit: r.limit });
+    return refuse("rate_limited", `project ${project.id} is over its ${r.limit} limit (${r.value}); retry after ${r.retryAfterSeconds} s`, {
+      "retry-after": String(r.retryAfterSeconds),
+      "x-ferry-limit": r.limit,
+    }, `quota:${r.limit}`);
+  }
+  let settled = false;
+  const settle = async (usage: Usage | null) => {
+    if (settled || !admission?.ok) return;
+    settled = true;
+    const actual = usage && (usage.inputTokens !== undefined || usage.outputTokens !== undefined) ? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) : reserve;
+    try {
+      await rt.quota.settle(project.id, admission.value, actual);
+    } catch (error) {
+      rt.log("error", "quota settle failed", { requestId, error: (error as Error).message });
+    }
+  };
+
+  let answer: TargetAnswer | null = null;
+  let lastFailure: { status: number; code: ClientErrorCode; message: string } | null = null;
+  for (const target of targets) {
+    const skip = unsupported(call, target);
+    if (skip) {
+      audit.fallbacks.push(`${describeTarget(target)}: ${skip}`);
+      lastFailure = { status: 400, code: "unsupported", message: skip };
+      continue;
+    }
+    const headers = scrubHeaders(call.headers, target.kind === "edge" ? target.dialect : "ollama", {
+      policy: rt.config.scrub,
+      gatewayUserAgent: rt.config.server.gatewayUserAgent,
+      hashKey: rt.hashKey,
+    });
+    const body = call.body
+      ? await scrubBody(call.body, bodyDialect(call), { policy: rt.config.scrub, gatewayUserAgent: rt.config.server.gatewayUserAgent, hashKey: rt.hashKey })
+      : null;
+    audit.removed = [...new Set([...headers.removed, ...(body?.removed ?? [])])];
+    try {
+      answer = await sendToTarget(rt, call, target, { requestId, headers: headers.headers, body: body?.body ?? null });
+    } catch (error) {
+      const reason = error instanceof LinkError ? `${error.code}: ${error.message}` : (error as Error).message;
+      if (call.signal.aborted) {
+        await settle(null);
+        finishAudit(499, "cancelled");
+        return new Response(null, { status: 499 });
+      }
+      if (error instanceof LinkError && !error.resendable && error.code !== "unavailable") {
+        // Started at the edge and lost: trying elsewhere could run it twice.
+        await settle(null);
+        return refuse("upstream_failed", error.message, {}, `link:${error.code}`);
+      }
+      audit.fallbacks.push(`${describeTarget(target)}: ${reason}`);
+      if (error instanceof OllamaTranslationError) {
+        // The request asks for something this target cannot express: another target may.
+        lastFailure = { status: 400, code: error.code, message: error.message };
+        continue;
+      }
+      rt.metrics.fallbacks.inc({ from: describeTarget(target) });
+      lastFailure = { status: 502, code: "target_unavailable", message: reason };
+      continue;
+    }
+    if (answer.retryable && target !== targets.at(-1)) {
+      audit.fallbacks.push(`${describeTarget(target)}: answered ${answer.status}`);
+      rt.metrics.fallbacks.inc({ from: describeTarget(target) });
+      await answer.body?.cancel().catch(() => {});
+      answer = null;
+      continue;
+    }
+    audit.target = target.kind === "edge" ? `edge:${target.pool}` : "ollama";
+    audit.servedModel = target.model;
+    break;
+  }
+  if (!answer) {
+    await settle(null);
+    const failure = lastFailure ?? { status: 502, code: "target_unavailable" as const, message: "no target could serve" };
+    return refuse(failure.code, `no target could serve model ${call.model}: ${failure.message}`, {}, failure.code);
+  }
+
+  const served = answer;
+  const headers = new Headers(served.headers);
+  headers.set("x-ferry-request-id", requestId);
+  headers.set("x-ferry-served-model", audit.servedModel ?? "");
+  headers.set("x-ferry-target", audit.target ?? "");
+  if (audit.removed.length) headers.set("x-ferry-scrubbed", audit.removed.join(", ").slice(0, 1000));
+  const tap = served.usage ?? new UsageTap({ dialect: served.usageDialect, streaming: served.streaming });
+  let firstByteAt: number | null = null;
+  const end = async (how: "ok" | "error" | "cancelled") => {
+    const usage = tap.end();
+    audit.inputTokens = usage.inputTokens ?? null;
+    audit.outputTokens = usage.outputTokens ?? null;
+    audit.ttfbMs = firstByteAt === null ? null : firstByteAt - started;
+    await settle(usage);
+    const labels = { dialect: call.dialect, target: audit.target ?? "-" };
+    rt.metrics.duration.observe(labels, (Date.now() - started) / 1000);
+    if (audit.ttfbMs !== null) rt.metrics.ttfb.observe(labels, audit.ttfbMs / 1000);
+    if (usage.inputTokens) rt.metrics.tokens.inc({ project: project.id, model: call.model ?? "-", direction: "input" }, usage.inputTokens);
+    if (usage.outputTokens) rt.metrics.tokens.inc({ project: project.id, model: call.model ?? "-", direction: "output" }, usage.outputTokens);
+    finishAudit(served.status, how === "ok" ? (served.status >= 400 ? "upstream_error" : null) : how === "cancelled" ? "cancelled" : "stream_failed");
+    rt.log("info", "served", { requestId, project: project.id, model: call.model, target: audit.target, status: served.status, ms: audit.durationMs });
+  };
+  if (!served.body) {
+    await end("ok");
+    return new Response(null, { status: served.status, headers });
+  }
+  const reader = served.body.getReader();
+  let done = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done: finished, value } = await reader.read();
+          if (finished) {
+            done = true;
+            controller.close();
+            await end("ok");
+            return;
+          }
+          firstByteAt ??= Date.now();
+          tap.push(value);
+          controller.enqueue(value);
+        } catch (error) {
+          done = true;
+          controller.error(error);
+          await end("error");
+        }
+      },
+      async cancel(reason) {
+        if (done) return;
+        done = true;
+        await reader.cancel(reason).catch(() => {});
+        await end("cancelled");
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status: served.status, headers });
+}
+
+function bodyDialect(call: Call): "anthropic" | "openai-chat" | "openai-responses" | "gemini" {
+  if (call.dialect === "anthropic") return "anthropic";
+  if (call.dialect === "gemini") return "gemini";
+  return call.endpoint === "openai.responses" ? "openai-responses" : "openai-chat";
+}
+
+/** Why this target cannot take this call yet (different dialects need the dialect hub). */
+function unsupported(call: Call, target: Target): string | null {
+  if (target.kind === "edge") {
+    return target.dialect === call.dialect ? null : `needs translation from ${call.dialect} to ${target.dialect}, which this version does not do yet`;
+  }
+  if (call.endpoint === "openai.chat" || call.endpoint === "openai.embeddings") return null;
+  return `Ollama serves OpenAI chat and embeddings here; ${call.endpoint} needs the dialect hub`;
+}
