@@ -37,6 +37,8 @@ export interface Call {
   body: Record<string, unknown> | null;
   /** The client's query, with any `key` removed. */
   query: URLSearchParams;
+  /** The `?key=` the client sent, if any (Gemini clients may authenticate that way). */
+  queryKey: string | null;
   headers: Headers;
   clientIp: string | null;
   signal: AbortSignal;
@@ -44,10 +46,11 @@ export interface Call {
   proxy?: { pool: string; path: string; method: string; raw: Uint8Array | null };
 }
 
-export function projectKey(headers: Headers, query: URLSearchParams): string | null {
+/** The project key, however the client sent it: Bearer, x-api-key, x-goog-api-key or ?key=. */
+export function projectKey(headers: Headers, queryKey: string | null): string | null {
   const auth = headers.get("authorization");
   if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, "").trim() || null;
-  return headers.get("x-api-key") ?? headers.get("x-goog-api-key") ?? query.get("key");
+  return headers.get("x-api-key") ?? headers.get("x-goog-api-key") ?? queryKey;
 }
 
 const COUNTING: ReadonlySet<Endpoint> = new Set(["anthropic.count_tokens", "gemini.count_tokens"]);
@@ -93,7 +96,7 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
     return res;
   };
 
-  const key = projectKey(call.headers, call.query);
+  const key = projectKey(call.headers, call.queryKey);
   const project = key ? rt.projectsByKeyHash.get(keyHash(key)) : undefined;
   if (!project) return refuse("unauthorized", key ? "invalid API key" : "missing API key");
   audit.project = project.id;

@@ -7,7 +7,7 @@ import { NdjsonParser } from "../../shared/ndjson.ts";
 import type { Call } from "../pipeline.ts";
 import type { Target } from "../routing.ts";
 import type { Runtime } from "../runtime.ts";
-import type { Usage } from "../usage.ts";
+import type { Usage, UsageTapDialect } from "../usage.ts";
 import {
   chatRequestToOllama,
   embeddingsRequestToOllama,
@@ -16,7 +16,7 @@ import {
   OllamaToOpenAIStream,
 } from "./ollama-translate.ts";
 
-export type UsageDialect = "anthropic" | "openai-chat" | "openai-responses" | "openai-completions" | "openai-embeddings" | "gemini" | "ollama";
+export type UsageDialect = UsageTapDialect;
 
 export interface TargetAnswer {
   status: number;
