@@ -205,9 +205,12 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
   headers.set("x-ferry-target", audit.target ?? "");
   if (audit.removed.length) headers.set("x-ferry-scrubbed", audit.removed.join(", ").slice(0, 1000));
   const tap = served.usage ?? new UsageTap({ dialect: served.usageDialect, streaming: served.streaming });
+  // Prompt and answer text are kept only when the office asked for it (audit.recordContent).
+  const content = rt.config.audit.recordContent ? new ContentRecorder(call.body) : null;
   let firstByteAt: number | null = null;
   const end = async (how: "ok" | "error" | "cancelled") => {
     const usage = tap.end();
+    if (content) audit.content = content.record();
     audit.inputTokens = usage.inputTokens ?? null;
     audit.outputTokens = usage.outputTokens ?? null;
     audit.ttfbMs = firstByteAt === null ? null : firstByteAt - started;
@@ -239,6 +242,7 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
           }
           firstByteAt ??= Date.now();
           tap.push(value);
+          content?.push(value);
           controller.enqueue(value);
         } catch (error) {
           done = true;
@@ -271,4 +275,28 @@ function unsupported(call: Call, target: Target): string | null {
   }
   if (call.endpoint === "openai.chat" || call.endpoint === "openai.embeddings") return null;
   return `Ollama serves OpenAI chat and embeddings here; ${call.endpoint} needs the dialect hub`;
+}
+
+/** Keeps the first CONTENT_LIMIT bytes of the request and the answer for the audit log. */
+const CONTENT_LIMIT = 64 * 1024;
+
+class ContentRecorder {
+  private readonly request: string;
+  private readonly chunks: Uint8Array[] = [];
+  private size = 0;
+
+  constructor(body: unknown) {
+    this.request = body === null ? "" : JSON.stringify(body).slice(0, CONTENT_LIMIT);
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.size >= CONTENT_LIMIT) return;
+    const part = bytes.subarray(0, CONTENT_LIMIT - this.size);
+    this.chunks.push(part.slice());
+    this.size += part.byteLength;
+  }
+
+  record(): { request: string; response: string } {
+    return { request: this.request, response: new TextDecoder().decode(Buffer.concat(this.chunks)) };
+  }
 }

@@ -63,6 +63,8 @@ export const ScrubSchema = z.strictObject({
   redactHomePaths: z.boolean().default(true),
   /** Replacement for the user name in home paths. */
   homePathUser: z.string().default("user"),
+  /** Replace the OS / kernel release line clients put in their environment blocks. */
+  redactSystemDetails: z.boolean().default(true),
 });
 export type ScrubPolicy = z.output<typeof ScrubSchema>;
 

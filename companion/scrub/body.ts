@@ -55,8 +55,26 @@ export async function scrubBody(body: unknown, dialect: BodyDialect, ctx: ScrubC
     out = redacted.value;
     if (redacted.count) removed.push(`home-paths:${redacted.count}`);
   }
+  if (policy.redactSystemDetails) {
+    let count = 0;
+    out = rewriteStrings(
+      out,
+      (s) =>
+        s.includes("OS Version:")
+          ? s.replace(OS_VERSION, (_m, head: string) => {
+              count++;
+              return `${head}(redacted)`;
+            })
+          : s,
+      (k) => k,
+    );
+    if (count) removed.push(`os-version:${count}`);
+  }
   return { body: out, removed };
 }
+
+/** Claude Code's environment block names the kernel release (`OS Version: Linux 6.18.44-…`). */
+const OS_VERSION = /(OS Version:[ \t]*)[^\n<]+/g;
 
 /** Claude Code's first system block `x-anthropic-billing-header: cc_version=…; cc_entrypoint=…;`. */
 function dropBillingHeader(body: Obj): string | null {

@@ -124,7 +124,7 @@ describe("fixtures", () => {
     const fx = load("claude-code-2.1.330.messages.json");
     const { removed } = await scrubBody(fx.body, "anthropic", ctx);
     // Two home paths and the project-directory slug -home-alice-projects-payments-service.
-    expect(removed).toEqual(["metadata.user_id", "system[0]:billing-header", "home-paths:3"]);
+    expect(removed).toEqual(["metadata.user_id", "system[0]:billing-header", "home-paths:3", "os-version:1"]);
   });
 
   it("Codex: reports each removal once; prompt_cache_key hashed stably", async () => {
@@ -180,7 +180,8 @@ async function expectedScrub(original: Record<string, unknown>): Promise<unknown
   if (Array.isArray(body.system) && String((body.system[0] as { text: string }).text).startsWith("x-anthropic-billing-header:")) body.system.shift();
   delete body.client_metadata;
   if (typeof body.prompt_cache_key === "string") body.prompt_cache_key = await hashPromptCacheKey(body.prompt_cache_key, HASH_KEY);
-  return JSON.parse(JSON.stringify(body).replaceAll("/home/alice", "/home/user").replaceAll("-home-alice-", "-home-user-"));
+  const text = JSON.stringify(body).replaceAll("/home/alice", "/home/user").replaceAll("-home-alice-", "-home-user-");
+  return JSON.parse(text.replace(/(OS Version:[ \t]*)[^\\<]+/g, "$1(redacted)"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,5 +494,18 @@ describe("scrubBody: everything else is untouched", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("system details", () => {
+  it("replaces Claude Code's kernel release, and only with redactSystemDetails on", async () => {
+    const body = { model: "m", messages: [{ role: "user", content: [{ type: "text", text: "env:\n - OS Version: Linux 6.18.44-fc-v657\n - Shell: bash" }] }] };
+    const base = ScrubSchema.parse({});
+    const on = await scrubBody(body, "anthropic", { policy: base, gatewayUserAgent: "g", hashKey: "k" });
+    expect(JSON.stringify(on.body)).toContain("OS Version: (redacted)\\n - Shell: bash");
+    expect(JSON.stringify(on.body)).not.toContain("6.18.44");
+    expect(on.removed).toContain("os-version:1");
+    const off = await scrubBody(body, "anthropic", { policy: { ...base, redactSystemDetails: false }, gatewayUserAgent: "g", hashKey: "k" });
+    expect(JSON.stringify(off.body)).toContain("6.18.44");
   });
 });

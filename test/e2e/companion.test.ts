@@ -357,6 +357,28 @@ describe("pass-through, ops and audit", () => {
     }
   });
 
+  it("keeps prompt and answer text in the audit log only when configured to", async () => {
+    chain.companion.swap({ ...chain.config, audit: { ...chain.config.audit, recordContent: true } });
+    try {
+      const res = await fetch(`${chain.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${K1}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "record me" }] }),
+      });
+      await res.text();
+      const audit = new SqliteAuditLog(chain.config.audit.path);
+      try {
+        const record = audit.byId(res.headers.get("x-ferry-request-id")!)!;
+        expect(record.content?.request).toContain("record me");
+        expect(record.content?.response).toContain(DEFAULT_TEXT);
+      } finally {
+        audit.close();
+      }
+    } finally {
+      chain.companion.swap(chain.config);
+    }
+  });
+
   it("never logs a key", () => {
     const logs = chain.logs.join("\n");
     expect(logs.length).toBeGreaterThan(0);
