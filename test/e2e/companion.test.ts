@@ -21,13 +21,18 @@ const K3 = projectKey();
 let chain: Chain;
 
 const IDENTITY_HEADERS = { "x-claude-code-session-id": "sess-123", cookie: "sid=abc", "x-forwarded-for": "10.9.8.7", originator: "codex_cli_rs" };
+/**
+ * The edge drops unlisted headers too; these pools let identity headers (and the user agent)
+ * through the edge, so the tests see what the companion's own scrubbing left.
+ */
+const PERMISSIVE = ["user-agent", "x-stainless-os", "x-stainless-lang", "x-stainless-arch", "x-stainless-runtime", "x-stainless-package-version", "x-api-key", "x-goog-api-key", "authorization", ...Object.keys(IDENTITY_HEADERS)];
 
 beforeAll(async () => {
   chain = await startChain({
     pools: {
-      anthropic: { type: "anthropic", prefix: "/ant" },
-      openai: { type: "openai", prefix: "/oai" },
-      gemini: { type: "gemini", prefix: "/gem" },
+      anthropic: { type: "anthropic", prefix: "/ant", requestHeaders: PERMISSIVE },
+      openai: { type: "openai", prefix: "/oai", requestHeaders: PERMISSIVE },
+      gemini: { type: "gemini", prefix: "/gem", requestHeaders: PERMISSIVE },
       flaky: { type: "openai-compatible", prefix: "/flaky" },
     },
     companion: () => ({
@@ -68,7 +73,7 @@ function expectScrubbed(prefix: string) {
     const names = Object.keys(rec.headers);
     expect(names.some((n) => n.startsWith("x-stainless"))).toBe(false);
     for (const name of Object.keys(IDENTITY_HEADERS)) expect(rec.headers[name], name).toBeUndefined();
-    expect(rec.headers["user-agent"]).toBe("ferry-edge/0.1");
+    expect(rec.headers["user-agent"]).toBe("ferry-test-gateway/1.0");
     const all = JSON.stringify(rec.headers) + rec.body.toString();
     for (const key of [K1, K2, K3]) expect(all.includes(key)).toBe(false);
   }
@@ -190,6 +195,44 @@ describe("Gemini surface", () => {
   });
 });
 
+describe("keys, refusals and streams in each dialect", () => {
+  const post = (path: string, headers: Record<string, string>, body: unknown) =>
+    fetch(`${chain.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+  it("accepts the key as x-api-key (Anthropic SDK 0.x) and as ?key= (Gemini)", async () => {
+    const a = await post("/v1/messages", { "x-api-key": K1, "anthropic-version": "2023-06-01" }, { model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }] });
+    expect(a.status).toBe(200);
+    await a.text();
+    const g = await post(`/v1beta/models/gemini-2.5-flash:generateContent?key=${K1}`, {}, { contents: [{ parts: [{ text: "x" }] }] });
+    expect(g.status).toBe(200);
+    await g.text();
+    expect(chain.up.hits("/gem").at(-1)!.url).not.toContain("key=");
+  });
+
+  it("streams Gemini's JSON-array form when the client does not ask for SSE", async () => {
+    const res = await post(`/v1beta/models/gemini-2.5-flash:streamGenerateContent`, { "x-goog-api-key": K1 }, { contents: [{ parts: [{ text: "x" }] }] });
+    expect(res.status).toBe(200);
+    const chunks = JSON.parse(await res.text()) as { candidates: { content: { parts: { text: string }[] } }[] }[];
+    expect(chunks.map((c) => c.candidates[0]!.content.parts[0]!.text).join("")).toBe(DEFAULT_TEXT);
+    expect(chain.up.hits("/gem").at(-1)!.url).toBe("/gem/v1beta/models/gemini-2.5-flash:streamGenerateContent");
+  });
+
+  it("lists Gemini models in Gemini's shape", async () => {
+    const res = await fetch(`${chain.url}/v1beta/models`, { headers: { "x-goog-api-key": K1 } });
+    const body = await res.json();
+    expect(body.models.map((m: { name: string }) => m.name)).toContain("models/gemini-2.5-flash");
+  });
+
+  it("refuses a model outside the project's list with 403 in Anthropic's and Gemini's shapes", async () => {
+    const a = await post("/v1/messages", { "x-api-key": K2, "anthropic-version": "2023-06-01" }, { model: "claude-sonnet-4-5", max_tokens: 5, messages: [] });
+    expect(a.status).toBe(403);
+    expect(await a.json()).toMatchObject({ type: "error", error: { type: "permission_error" } });
+    const g = await post("/v1beta/models/gemini-2.5-flash:generateContent", { "x-goog-api-key": K2 }, { contents: [] });
+    expect(g.status).toBe(403);
+    expect((await g.json()).error.status).toBe("PERMISSION_DENIED");
+  });
+});
+
 describe("Ollama targets and fallback", () => {
   const client = () => new OpenAI({ baseURL: `${chain.url}/v1`, apiKey: K1, maxRetries: 0 });
 
@@ -245,6 +288,44 @@ describe("quotas", () => {
     expect(res.headers.get("x-ferry-limit")).toBe("requestsPerMinute");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect((await res.json()).error.code).toBe("rate_limited");
+  });
+
+  it("uses Anthropic's and Gemini's own 429 shapes", async () => {
+    const key = projectKey();
+    chain.companion.swap({ ...chain.config, projects: [...chain.config.projects, { id: "tiny", keys: [key], allowedModels: ["*"], limits: { requestsPerDay: 1 } }] });
+    try {
+      const ok = await fetch(`${chain.url}/v1/messages/count_tokens`, {
+        method: "POST",
+        headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] }),
+      });
+      expect(ok.status).toBe(200); // counting tokens is free: the one daily request is still there
+      await ok.text();
+      const first = await fetch(`${chain.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+        method: "POST",
+        headers: { "x-goog-api-key": key, "content-type": "application/json" },
+        body: JSON.stringify({ contents: [{ parts: [{ text: "x" }] }] }),
+      });
+      expect(first.status).toBe(200);
+      await first.text();
+      const a = await fetch(`${chain.url}/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+      });
+      expect(a.status).toBe(429);
+      expect(a.headers.get("x-ferry-limit")).toBe("requestsPerDay");
+      expect(await a.json()).toMatchObject({ type: "error", error: { type: "rate_limit_error" } });
+      const g = await fetch(`${chain.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+        method: "POST",
+        headers: { "x-goog-api-key": key, "content-type": "application/json" },
+        body: JSON.stringify({ contents: [{ parts: [{ text: "x" }] }] }),
+      });
+      expect(g.status).toBe(429);
+      expect((await g.json()).error.status).toBe("RESOURCE_EXHAUSTED");
+    } finally {
+      chain.companion.swap(chain.config);
+    }
   });
 
   it("keeps daily counts across a companion restart", async () => {

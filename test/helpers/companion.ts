@@ -39,8 +39,11 @@ export interface ChainOptions {
   /** Companion config fragments; link, ollama, edgePools and store/audit paths are filled in. */
   companion: (ctx: { up: Upstream; ollama: FakeOllama; edgeUrl: string; dataDir: string; secret: string }) => Omit<CompanionConfigInput, "link" | "ollama"> &
     Partial<Pick<CompanionConfigInput, "link" | "ollama">>;
-  /** Edge pools, by name: provider type and upstream path prefix on the stand-in. */
-  pools: Record<string, { type: string; prefix: string }>;
+  /**
+   * Edge pools, by name: provider type, upstream path prefix on the stand-in, and extra
+   * request headers the edge lets through (to test the companion's scrubbing on its own).
+   */
+  pools: Record<string, { type: string; prefix: string; requestHeaders?: string[] }>;
 }
 
 async function listen(companion: Companion): Promise<{ url: string; close(): Promise<void> }> {
@@ -66,7 +69,7 @@ export async function startChain(opts: ChainOptions): Promise<Chain> {
   for (const [name, pool] of Object.entries(opts.pools)) {
     const key = fakeKey();
     upstreamKeys.push(key);
-    pools[name] = { type: pool.type, baseUrl: `${up.url}${pool.prefix}`, members: [{ key }] };
+    pools[name] = { type: pool.type, baseUrl: `${up.url}${pool.prefix}`, members: [{ key }], requestHeaders: pool.requestHeaders ?? [] };
   }
   const edge = await startEdge({ pools, companions: [{ id: "office", secret, pools: ["*"] }] });
   const dataDir = mkdtempSync(join(tmpdir(), "ferry-companion-"));
