@@ -1,19 +1,22 @@
 /**
- * `npm start`: runs Ferry on this machine for trying it out. For now that is the edge in
- * local workerd with examples/edge-config.json, in front of a demo upstream on 127.0.0.1
- * (so it works with no provider key and no network). Prints the edge URL, checks itself
- * with one signed request, and runs until Ctrl-C.
+ * `npm start`: runs Ferry on this machine for trying it out: the edge in local workerd
+ * (examples/edge-config.json) in front of a demo upstream on 127.0.0.1, and the companion
+ * (examples/companion.yaml) linked to it over the tunnel, so it works with no provider key
+ * and no network. Checks itself end to end, prints how to point clients at it, and runs
+ * until Ctrl-C.
  *
  * Options: --config FILE (edge config JSON; "{{demoUpstream}}" is replaced by the demo's
- * URL), --port N (default 8787, or a free port if that is taken). Secrets referenced from the
- * config as {"env": NAME} are read from the environment; FERRY_COMPANION_SECRET is
- * generated once and kept in .cache/ferry-dev/ if not set.
+ * URL), --companion FILE (companion YAML), --port N (edge, default 8787), --companion-port N
+ * (default 8080); a taken port is replaced by a free one. Secrets referenced from the edge
+ * config as {"env": NAME} are read from the environment; FERRY_COMPANION_SECRET and
+ * FERRY_DEMO_PROJECT_KEY are generated once and kept in .cache/ferry-dev/ if not set.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { startCompanion } from "../companion/main.ts";
 import { signRequest } from "../shared/signing.ts";
 import { startDemoUpstream } from "./demo-upstream.ts";
 import { startLocalEdge } from "./edge-local.ts";
@@ -21,17 +24,23 @@ import { startLocalEdge } from "./edge-local.ts";
 const root = resolve(import.meta.dirname, "..");
 const devDir = join(root, ".cache", "ferry-dev");
 const { values } = parseArgs({
-  options: { config: { type: "string", default: join(root, "examples", "edge-config.json") }, port: { type: "string", default: "8787" } },
+  options: {
+    config: { type: "string", default: join(root, "examples", "edge-config.json") },
+    companion: { type: "string", default: join(root, "examples", "companion.yaml") },
+    port: { type: "string", default: "8787" },
+    "companion-port": { type: "string", default: "8080" },
+  },
 });
 
-function companionSecret(): string {
-  if (process.env.FERRY_COMPANION_SECRET) return process.env.FERRY_COMPANION_SECRET;
-  const file = join(devDir, "companion-secret");
-  if (!existsSync(file)) {
+/** A generated secret kept across runs in .cache/ferry-dev/, unless the environment sets it. */
+function devSecret(name: string, file: string, prefix = ""): string {
+  if (process.env[name]) return process.env[name];
+  const path = join(devDir, file);
+  if (!existsSync(path)) {
     mkdirSync(devDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString("base64url") + "\n", { mode: 0o600 });
+    writeFileSync(path, prefix + randomBytes(32).toString("base64url") + "\n", { mode: 0o600 });
   }
-  return readFileSync(file, "utf8").trim();
+  return readFileSync(path, "utf8").trim();
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -43,7 +52,8 @@ function portFree(port: number): Promise<boolean> {
 }
 
 const demo = await startDemoUpstream();
-const secret = companionSecret();
+const secret = devSecret("FERRY_COMPANION_SECRET", "companion-secret");
+const projectKey = devSecret("FERRY_DEMO_PROJECT_KEY", "project-key", "fp-");
 const secrets: Record<string, string> = { FERRY_COMPANION_SECRET: secret };
 const configText = readFileSync(values.config, "utf8").replaceAll("{{demoUpstream}}", demo.url);
 for (const match of configText.matchAll(/"env"\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) {
@@ -65,18 +75,34 @@ const health = await (await fetch(edge.url + "/health")).json();
 console.log(`\nFerry edge (local workerd) on ${edge.url}${port === 0 ? ` (port ${wanted} was taken)` : ""}`);
 console.log(`  config: ${values.config}`);
 console.log(`  health: ${JSON.stringify(health)}`);
-if (health.status === "ok") {
-  const path = "/proxy/demo/v1/chat/completions";
-  const body = new TextEncoder().encode(JSON.stringify({ model: "demo-echo", messages: [{ role: "user", content: "hello from ferry" }] }));
-  const headers = await signRequest({ companionId: "office", secret, method: "POST", pathAndQuery: path, body });
-  const res = await fetch(edge.url + path, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body });
-  console.log(`  self-check: POST ${path} → ${res.status} via member ${res.headers.get("x-ferry-member")}: ${(await res.text()).slice(0, 160)}`);
-}
-console.log(`\nTry:  npm run edge:call -- POST /proxy/demo/v1/chat/completions '{"model":"demo-echo","stream":true,"messages":[{"role":"user","content":"hi"}]}'`);
-console.log(`      npm run edge:call -- GET /admin/pools`);
-console.log(`Ctrl-C stops.\n`);
+
+process.env.FERRY_EDGE_URL = edge.url;
+process.env.FERRY_COMPANION_SECRET = secret;
+process.env.FERRY_DEMO_PROJECT_KEY = projectKey;
+const companionWanted = Number(values["companion-port"]);
+const companion = await startCompanion(values.companion, { port: (await portFree(companionWanted)) ? companionWanted : 0 });
+console.log(`\nFerry companion on ${companion.url}`);
+console.log(`  config: ${values.companion}`);
+const check = await fetch(`${companion.url}/v1/chat/completions`, {
+  method: "POST",
+  headers: { authorization: `Bearer ${projectKey}`, "content-type": "application/json" },
+  body: JSON.stringify({ model: "demo-echo", messages: [{ role: "user", content: "hello from ferry" }] }),
+});
+const answer = (await check.json()) as { choices?: { message: { content: string } }[] };
+console.log(`  self-check: client → companion → tunnel → edge → demo upstream: ${check.status} "${answer.choices?.[0]?.message.content ?? JSON.stringify(answer)}"`);
+
+console.log(`
+Point a client at it (project key in .cache/ferry-dev/project-key):
+  OpenAI SDKs:  OPENAI_BASE_URL=${companion.url}/v1  OPENAI_API_KEY=${projectKey}
+  curl:         curl ${companion.url}/v1/chat/completions -H 'authorization: Bearer ${projectKey}' \\
+                  -H 'content-type: application/json' -d '{"model":"demo-echo","stream":true,"messages":[{"role":"user","content":"hi"}]}'
+  Edge itself:  npm run edge:call -- GET /admin/pools
+  Health:       ${companion.url}/health/readiness   metrics: ${companion.url}/metrics
+Ctrl-C stops.
+`);
 
 const stop = async () => {
+  await companion.stop();
   await edge.close();
   demo.server.close();
   process.exit(0);
