@@ -14,9 +14,9 @@ const ctxWith = (policy: Partial<ScrubPolicy> = {}, hashKey = HASH_KEY): ScrubCo
 const ctx = ctxWith();
 
 // ---------------------------------------------------------------------------------------------
-// Golden inputs: the recorded requests of the real clients (../shared/fixtures/clients beside the repo).
+// Golden inputs: the recorded requests of the real clients (copied from the team handbook).
 
-const FIXTURES = new URL("../../../shared/fixtures/clients/", import.meta.url);
+const FIXTURES = new URL("../../test/fixtures/clients/", import.meta.url);
 
 interface Fixture {
   method: string;
