@@ -5,7 +5,7 @@
  * settle the quota and write the audit record — exactly once, however the call ends.
  */
 import { randomUUID } from "node:crypto";
-import type { Dialect } from "./config/schema.ts";
+import type { ClientDialect } from "./config/schema.ts";
 import { clientError, type ClientErrorCode } from "./dialects/errors.ts";
 import { matchesAny } from "./glob.ts";
 import { LinkError } from "./link/types.ts";
@@ -14,6 +14,7 @@ import { keyHash, type Runtime } from "./runtime.ts";
 import { scrubBody, scrubHeaders } from "./scrub/index.ts";
 import { OllamaTranslationError } from "./targets/ollama-translate.ts";
 import { sendToTarget, type TargetAnswer } from "./targets/send.ts";
+import { canTranslate, translateCall } from "./hub/translate.ts";
 import type { AuditRecord } from "./audit/types.ts";
 import { estimateTokens, UsageTap, type Usage } from "./usage.ts";
 
@@ -27,10 +28,11 @@ export type Endpoint =
   | "gemini.generate"
   | "gemini.stream"
   | "gemini.count_tokens"
+  | "ollama.chat"
   | "proxy";
 
 export interface Call {
-  dialect: Dialect;
+  dialect: ClientDialect;
   endpoint: Endpoint;
   model: string | null;
   stream: boolean;
@@ -140,9 +142,11 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
   };
 
   let answer: TargetAnswer | null = null;
+  /** Features the hub could not carry to the target (recorded and announced). */
+  let dropped: string[] = [];
   let lastFailure: { status: number; code: ClientErrorCode; message: string } | null = null;
   for (const target of targets) {
-    const skip = unsupported(call, target);
+    const skip = unsupported(rt, call, target);
     if (skip) {
       audit.fallbacks.push(`${describeTarget(target)}: ${skip}`);
       lastFailure = { status: 400, code: "unsupported", message: skip };
@@ -158,7 +162,21 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
       : null;
     audit.removed = [...new Set([...headers.removed, ...(body?.removed ?? [])])];
     try {
-      answer = await sendToTarget(rt, call, target, { requestId, headers: headers.headers, body: body?.body ?? null });
+      const outbound = { requestId, headers: headers.headers, body: body?.body ?? null };
+      if (COUNTING.has(call.endpoint) && needsHub(rt, call, target)) {
+        answer = localTokenCount(call);
+      } else if (needsHub(rt, call, target)) {
+        const translated = await translateCall(rt, call, target, outbound);
+        if (!translated.ok) {
+          audit.fallbacks.push(`${describeTarget(target)}: ${translated.error.message}`);
+          lastFailure = { status: 400, code: translated.error.code, message: translated.error.message };
+          continue;
+        }
+        answer = translated.value.answer;
+        dropped = translated.value.dropped.map((d) => d.feature);
+      } else {
+        answer = await sendToTarget(rt, call, target, outbound);
+      }
     } catch (error) {
       const reason = error instanceof LinkError ? `${error.code}: ${error.message}` : (error as Error).message;
       if (call.signal.aborted) {
@@ -204,6 +222,10 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
   headers.set("x-ferry-served-model", audit.servedModel ?? "");
   headers.set("x-ferry-target", audit.target ?? "");
   if (audit.removed.length) headers.set("x-ferry-scrubbed", audit.removed.join(", ").slice(0, 1000));
+  if (dropped.length) {
+    headers.set("x-ferry-dropped", dropped.join(", ").slice(0, 1000));
+    audit.removed.push(...dropped.map((feature) => `dropped:${feature}`));
+  }
   const tap = served.usage ?? new UsageTap({ dialect: served.usageDialect, streaming: served.streaming });
   // Prompt and answer text are kept only when the office asked for it (audit.recordContent).
   const content = rt.config.audit.recordContent ? new ContentRecorder(call.body) : null;
@@ -265,16 +287,46 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
 function bodyDialect(call: Call): "anthropic" | "openai-chat" | "openai-responses" | "gemini" {
   if (call.dialect === "anthropic") return "anthropic";
   if (call.dialect === "gemini") return "gemini";
+  // Ollama's chat body has OpenAI's shape as far as identity goes (messages of strings).
   return call.endpoint === "openai.responses" ? "openai-responses" : "openai-chat";
 }
 
-/** Why this target cannot take this call yet (different dialects need the dialect hub). */
-function unsupported(call: Call, target: Target): string | null {
+/**
+ * Same-dialect edge targets get the request as it came (scrubbed, model renamed); OpenAI chat
+ * and embeddings reach Ollama through its dedicated spoke; everything else goes through the hub.
+ */
+function needsHub(rt: Runtime, call: Call, target: Target): boolean {
+  if (call.proxy) return false;
   if (target.kind === "edge") {
-    return target.dialect === call.dialect ? null : `needs translation from ${call.dialect} to ${target.dialect}, which this version does not do yet`;
+    if (target.dialect !== call.dialect) return true;
+    return call.endpoint === "openai.responses" && !rt.config.edgePools[target.pool]?.responsesApi;
   }
-  if (call.endpoint === "openai.chat" || call.endpoint === "openai.embeddings") return null;
-  return `Ollama serves OpenAI chat and embeddings here; ${call.endpoint} needs the dialect hub`;
+  return !(call.endpoint === "openai.chat" || call.endpoint === "openai.embeddings");
+}
+
+/** Why this target cannot take this call at all. */
+function unsupported(rt: Runtime, call: Call, target: Target): string | null {
+  if (!needsHub(rt, call, target) || canTranslate(call) || COUNTING.has(call.endpoint)) return null;
+  return `${call.endpoint} cannot be translated for ${describeTarget(target)}`;
+}
+
+/**
+ * count_tokens for a target without a counting endpoint in the client's dialect: answered
+ * here with an estimate (characters / 4 of the prompt), never charged.
+ */
+function localTokenCount(call: Call): TargetAnswer {
+  const prompt = { ...call.body };
+  for (const k of ["max_tokens", "max_output_tokens", "generationConfig"]) delete prompt[k];
+  const tokens = Math.max(1, Math.ceil(JSON.stringify(prompt).length / 4));
+  const body = call.dialect === "gemini" ? { totalTokens: tokens } : { input_tokens: tokens };
+  return {
+    status: 200,
+    headers: new Headers({ "content-type": "application/json", "x-ferry-estimate": "true" }),
+    body: new Response(JSON.stringify(body)).body,
+    streaming: false,
+    usageDialect: "anthropic",
+    retryable: false,
+  };
 }
 
 /** Keeps the first CONTENT_LIMIT bytes of the request and the answer for the audit log. */

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { AuditLog } from "./audit/types.ts";
+import type { ReasoningCache } from "./hub/reasoning-cache.ts";
 import type { CompanionConfig, Project } from "./config/schema.ts";
 import { createLink, type EdgeLink } from "./link/link.ts";
 import type { Logger } from "./log.ts";
@@ -22,6 +23,7 @@ export interface Runtime {
   audit: AuditLog;
   metrics: Metrics;
   log: Logger;
+  reasoning: ReasoningCache;
   /** Keyed-hash key for session-valued fields (prompt_cache_key); derived from the config. */
   hashKey: string;
 }
@@ -30,6 +32,8 @@ export const keyHash = (key: string) => createHash("sha256").update(key).digest(
 
 export interface Shared {
   quota: QuotaStore;
+  /** Reasoning kept for the next turn across dialects (companion/hub/reasoning-cache.ts). */
+  reasoning: ReasoningCache;
   audit: AuditLog;
   metrics: Metrics;
   log: Logger;

@@ -8,11 +8,13 @@ import { SqliteAuditLog } from "./audit/sqlite-audit.ts";
 import type { CompanionConfig } from "./config/schema.ts";
 import { clientError } from "./dialects/errors.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { ReasoningCache } from "./hub/reasoning-cache.ts";
 import { createMetrics } from "./metrics.ts";
 import { createQuotaStore } from "./quota/index.ts";
 import { buildRuntime, type Runtime, type Shared } from "./runtime.ts";
 import { anthropicRoutes } from "./surfaces/anthropic.ts";
 import { geminiRoutes } from "./surfaces/gemini.ts";
+import { ollamaRoutes } from "./surfaces/ollama.ts";
 import { openaiRoutes } from "./surfaces/openai.ts";
 import { opsRoutes } from "./surfaces/ops.ts";
 import { proxyRoutes } from "./surfaces/proxy.ts";
@@ -35,6 +37,7 @@ export function createCompanion(config: CompanionConfig, opts: CompanionOptions 
     quota: createQuotaStore(config.store, config.timeZone),
     audit: new SqliteAuditLog(config.audit.path),
     metrics: createMetrics(),
+    reasoning: new ReasoningCache(),
     log,
   };
   let current = buildRuntime(config, shared);
@@ -51,6 +54,7 @@ export function createCompanion(config: CompanionConfig, opts: CompanionOptions 
   openaiRoutes(app, runtime);
   geminiRoutes(app, runtime);
   proxyRoutes(app, runtime);
+  ollamaRoutes(app, runtime);
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     const dialect = path.startsWith("/v1beta") ? "gemini" : c.req.header("anthropic-version") ? "anthropic" : "openai";

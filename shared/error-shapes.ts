@@ -3,7 +3,7 @@
  * the provider it thinks it is talking to. Used by the edge (inside a pool) and by the
  * companion (in the client's dialect).
  */
-export type ErrorShape = "openai" | "anthropic" | "gemini";
+export type ErrorShape = "openai" | "anthropic" | "gemini" | "ollama";
 
 const ANTHROPIC_TYPES: Record<number, string> = {
   400: "invalid_request_error",
@@ -41,5 +41,7 @@ export function errorBody(shape: ErrorShape, status: number, code: string, messa
       return { error: { code: status, message, status: GEMINI_STATUS[status] ?? "UNKNOWN" } };
     case "openai":
       return { error: { message, type: code, code, param: null } };
+    case "ollama":
+      return { error: message };
   }
 }

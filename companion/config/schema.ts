@@ -8,6 +8,8 @@ import { LinkConfigSchema } from "../link/config.ts";
 
 export const DIALECTS = ["anthropic", "openai", "gemini"] as const;
 export type Dialect = (typeof DIALECTS)[number];
+/** What a client may speak to the companion: the edge dialects, and Ollama's native API. */
+export type ClientDialect = Dialect | "ollama";
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -37,6 +39,11 @@ export const EdgePoolSchema = z.strictObject({
   dialect: z.enum(DIALECTS),
   /** Azure OpenAI: chat goes to /openai/deployments/{model}/... with this api-version. */
   azureApiVersion: z.string().optional(),
+  /**
+   * The pool serves OpenAI's Responses API (api.openai.com does; most OpenAI-compatible hosts
+   * do not). When false, Responses clients (Codex) are translated to Chat Completions.
+   */
+  responsesApi: z.boolean().default(false),
 });
 
 export const ScrubSchema = z.strictObject({

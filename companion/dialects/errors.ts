@@ -3,7 +3,7 @@
  * of codes to statuses, one shape function per dialect (shared/error-shapes.ts).
  */
 import { errorBody } from "../../shared/error-shapes.ts";
-import type { Dialect } from "../config/schema.ts";
+import type { ClientDialect } from "../config/schema.ts";
 
 export const CLIENT_ERRORS = {
   bad_request: 400,
@@ -23,7 +23,7 @@ export const CLIENT_ERRORS = {
 } as const;
 export type ClientErrorCode = keyof typeof CLIENT_ERRORS;
 
-export function clientError(dialect: Dialect, code: ClientErrorCode, message: string, headers: Record<string, string> = {}): Response {
+export function clientError(dialect: ClientDialect, code: ClientErrorCode, message: string, headers: Record<string, string> = {}): Response {
   const status = CLIENT_ERRORS[code];
   return new Response(JSON.stringify(errorBody(dialect, status, code, message)), {
     status,

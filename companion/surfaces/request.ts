@@ -3,7 +3,7 @@
  * reading a 100 MB body to the end), the right content type, the client's IP.
  */
 import type { Context } from "hono";
-import type { Dialect } from "../config/schema.ts";
+import type { ClientDialect as Dialect } from "../config/schema.ts";
 import { clientError } from "../dialects/errors.ts";
 
 export type Json = Record<string, unknown>;

@@ -63,6 +63,8 @@ export function usageDialectOf(call: Call): UsageDialect {
     case "gemini.stream":
     case "gemini.count_tokens":
       return "gemini";
+    case "ollama.chat":
+      return "ollama";
     case "proxy":
       return call.dialect === "anthropic" ? "anthropic" : call.dialect === "gemini" ? "gemini" : "openai-chat";
   }
@@ -97,6 +99,8 @@ function edgePath(call: Call, target: Extract<Target, { kind: "edge" }>): { path
       return { path: `/v1beta/models/${model}:streamGenerateContent`, query };
     case "gemini.count_tokens":
       return { path: `/v1beta/models/${model}:countTokens`, query };
+    case "ollama.chat":
+      return { path: "/api/chat", query };
     case "proxy":
       return { path: call.proxy!.path, query };
   }

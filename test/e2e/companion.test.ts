@@ -36,7 +36,7 @@ beforeAll(async () => {
       flaky: { type: "openai-compatible", prefix: "/flaky" },
     },
     companion: () => ({
-      edgePools: { anthropic: { dialect: "anthropic" }, openai: { dialect: "openai" }, gemini: { dialect: "gemini" }, flaky: { dialect: "openai" } },
+      edgePools: { anthropic: { dialect: "anthropic" }, openai: { dialect: "openai", responsesApi: true }, gemini: { dialect: "gemini" }, flaky: { dialect: "openai" } },
       models: {
         "claude-sonnet-4-5": ["edge:anthropic/claude-sonnet-4-5-20250929"],
         "gpt-4o-mini": ["edge:openai/*"],

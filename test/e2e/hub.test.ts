@@ -1,0 +1,154 @@
+/**
+ * The dialect hub end to end: every client dialect (official SDKs where they exist; raw
+ * fetch for Ollama's native API) against every target dialect, through the companion, the
+ * tunnel and the worker in workerd (or the stand-in Ollama), plain and streamed.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { projectKey, startChain, type Chain } from "../helpers/companion.ts";
+import { defaultChatReply, textStream } from "../helpers/ollama.ts";
+import { DEFAULT_TEXT, mocks } from "../helpers/provider-mocks.ts";
+
+const KEY = projectKey();
+let chain: Chain;
+
+const TARGETS = {
+  anthropic: "to-anthropic",
+  "openai-chat": "to-openai",
+  gemini: "to-gemini",
+  ollama: "to-ollama",
+} as const;
+
+beforeAll(async () => {
+  chain = await startChain({
+    pools: {
+      anthropic: { type: "anthropic", prefix: "/ant" },
+      openai: { type: "openai", prefix: "/oai" },
+      gemini: { type: "gemini", prefix: "/gem" },
+    },
+    companion: () => ({
+      edgePools: { anthropic: { dialect: "anthropic" }, openai: { dialect: "openai" }, gemini: { dialect: "gemini" } },
+      models: {
+        "to-anthropic": ["edge:anthropic/claude-target"],
+        "to-openai": ["edge:openai/gpt-target"],
+        "to-gemini": ["edge:gemini/gemini-target"],
+        "to-ollama": ["ollama:qwen-target"],
+      },
+      projects: [{ id: "hub", keys: [KEY] }],
+    }),
+  });
+  chain.up.on("/ant", mocks.anthropicMessages());
+  chain.up.on("/oai", mocks.openai());
+  chain.up.on("/gem", mocks.geminiGenerate());
+  chain.ollama.chatStream = textStream("qwen-target", ["Hello from ", "the stand-in"]);
+  chain.ollama.chatReply = { ...defaultChatReply("qwen-target"), message: { role: "assistant", content: DEFAULT_TEXT } };
+});
+
+afterAll(async () => {
+  await chain?.close();
+});
+
+type Client = { plain(model: string): Promise<string>; stream(model: string): Promise<string> };
+
+const clients: Record<string, () => Client> = {
+  anthropic: () => {
+    const c = new Anthropic({ baseURL: chain.url, apiKey: KEY, maxRetries: 0 });
+    const params = (model: string) => ({ model, max_tokens: 64, system: "be brief", messages: [{ role: "user" as const, content: "hi" }] });
+    return {
+      plain: async (model) => (await c.messages.create(params(model))).content.map((b) => (b.type === "text" ? b.text : "")).join(""),
+      stream: async (model) => (await c.messages.stream(params(model)).finalMessage()).content.map((b) => (b.type === "text" ? b.text : "")).join(""),
+    };
+  },
+  "openai-chat": () => {
+    const c = new OpenAI({ baseURL: `${chain.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    const messages = [{ role: "system" as const, content: "be brief" }, { role: "user" as const, content: "hi" }];
+    return {
+      plain: async (model) => (await c.chat.completions.create({ model, messages })).choices[0]!.message.content ?? "",
+      stream: async (model) => (await c.chat.completions.stream({ model, messages }).finalChatCompletion()).choices[0]!.message.content ?? "",
+    };
+  },
+  "openai-responses": () => {
+    const c = new OpenAI({ baseURL: `${chain.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    return {
+      plain: async (model) => (await c.responses.create({ model, instructions: "be brief", input: "hi" })).output_text,
+      stream: async (model) => (await c.responses.stream({ model, instructions: "be brief", input: "hi" }).finalResponse()).output_text,
+    };
+  },
+  gemini: () => {
+    const c = new GoogleGenAI({ apiKey: KEY, httpOptions: { baseUrl: chain.url } });
+    const config = { systemInstruction: "be brief" };
+    return {
+      plain: async (model) => (await c.models.generateContent({ model, contents: "hi", config })).text ?? "",
+      stream: async (model) => {
+        let text = "";
+        for await (const chunk of await c.models.generateContentStream({ model, contents: "hi", config })) text += chunk.text ?? "";
+        return text;
+      },
+    };
+  },
+  ollama: () => {
+    const call = (model: string, stream: boolean) =>
+      fetch(`${chain.url}/api/chat`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model, stream, messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }] }),
+      });
+    return {
+      plain: async (model) => {
+        const res = await call(model, false);
+        const body = await res.json();
+        if (!res.ok) throw new Error(JSON.stringify(body));
+        return body.message.content;
+      },
+      stream: async (model) => {
+        const res = await call(model, true);
+        const lines = (await res.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+        if (!res.ok) throw new Error(JSON.stringify(lines));
+        expect(lines.at(-1).done).toBe(true);
+        return lines.map((l: { message?: { content?: string } }) => l.message?.content ?? "").join("");
+      },
+    };
+  },
+};
+
+describe.each(Object.keys(clients))("client dialect %s", (clientName) => {
+  for (const [targetName, model] of Object.entries(TARGETS)) {
+    it(`gets a plain answer from a ${targetName} target`, async () => {
+      expect(await clients[clientName]!().plain(model)).toBe(DEFAULT_TEXT);
+    });
+    it(`gets a streamed answer from a ${targetName} target`, async () => {
+      expect(await clients[clientName]!().stream(model)).toBe(DEFAULT_TEXT);
+    });
+  }
+});
+
+describe("what the targets received", () => {
+  it("gave each target its own dialect, with the routed model and the system prompt carried", () => {
+    const ant = chain.up.hits("/ant").map((r) => JSON.parse(r.body.toString()));
+    expect(ant.length).toBe(10); // 5 clients × plain + stream
+    for (const body of ant) {
+      expect(body.model).toBe("claude-target");
+      expect(body.max_tokens).toBeGreaterThan(0);
+      expect(JSON.stringify(body.system)).toContain("be brief");
+    }
+    const oai = chain.up.hits("/oai");
+    expect(oai.length).toBe(10);
+    for (const rec of oai) {
+      expect(rec.url).toBe("/oai/v1/chat/completions");
+      const body = JSON.parse(rec.body.toString());
+      expect(body.model).toBe("gpt-target");
+      expect(body.messages[0]).toMatchObject({ role: "system" });
+    }
+    const gem = chain.up.hits("/gem");
+    expect(gem.length).toBe(10);
+    for (const rec of gem) {
+      expect(rec.url).toMatch(/^\/gem\/v1beta\/models\/gemini-target:(generateContent|streamGenerateContent\?alt=sse)$/);
+      expect(JSON.stringify(JSON.parse(rec.body.toString()).systemInstruction)).toContain("be brief");
+    }
+    const local = chain.ollama.requests.filter((r) => r.path === "/api/chat");
+    expect(local.length).toBe(10);
+    for (const rec of local) expect(rec.body).toMatchObject({ model: "qwen-target", messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }] });
+  });
+});
