@@ -118,6 +118,18 @@ export const CompanionConfigSchema = z.strictObject({
     })
     .prefault({}),
   scrub: ScrubSchema.prefault({}),
+  /** The dialect hub (translation between dialects). */
+  hub: z
+    .strictObject({
+      /**
+       * Features (globs over the hub's drop names, e.g. "tool.web_search", "part.document",
+       * "request.*") whose loss would change the meaning for this office: instead of being
+       * dropped and announced in x-ferry-dropped, the request is refused with a 400 in the
+       * client's dialect naming the feature.
+       */
+      refuseDrops: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error"]).default("info") }).prefault({}),
 });
 

@@ -7,7 +7,8 @@
 import { errorBody } from "../../shared/error-shapes.ts";
 import { err, ok, type Result } from "../../shared/result.ts";
 import type { Call } from "../pipeline.ts";
-import type { Target } from "../routing.ts";
+import { matchesAny } from "../glob.ts";
+import { describeTarget, type Target } from "../routing.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Outbound, TargetAnswer } from "../targets/send.ts";
 import type { Usage } from "../usage.ts";
@@ -78,6 +79,10 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
   const encoded = to.encodeRequest(ir, { model: target.model });
   if (!encoded.ok) return encoded;
   const dropped = [...ir.dropped, ...encoded.value.dropped];
+  const refused = dropped.find((d) => matchesAny(d.feature, rt.config.hub.refuseDrops));
+  if (refused) {
+    return err({ code: "unsupported", message: `${describeTarget(target)} cannot express ${refused.feature} (${refused.reason}); this office refuses to drop it (hub.refuseDrops)` });
+  }
   const body = encoder.encode(JSON.stringify(encoded.value.body));
   const route = targetRoute(target, call.stream);
 

@@ -152,3 +152,32 @@ describe("what the targets received", () => {
     for (const rec of local) expect(rec.body).toMatchObject({ model: "qwen-target", messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }] });
   });
 });
+
+describe("features a target cannot express", () => {
+  const send = () =>
+    fetch(`${chain.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "to-anthropic", logit_bias: { "50256": -100 }, messages: [{ role: "user", content: "hi" }] }),
+    });
+
+  it("drops them and says so in x-ferry-dropped", async () => {
+    const res = await send();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-ferry-dropped")).toContain("request.logit_bias");
+    expect((await res.json()).choices[0].message.content).toBe(DEFAULT_TEXT);
+  });
+
+  it("refuses them with a 400 in the client's dialect when the office says so", async () => {
+    chain.companion.swap({ ...chain.config, hub: { refuseDrops: ["request.logit_bias"] } });
+    try {
+      const res = await send();
+      expect(res.status).toBe(400);
+      const body = await res.json();
+      expect(body.error.code).toBe("unsupported");
+      expect(body.error.message).toContain("request.logit_bias");
+    } finally {
+      chain.companion.swap(chain.config);
+    }
+  });
+});
