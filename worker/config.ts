@@ -6,7 +6,11 @@
  */
 import { z } from "zod";
 import { sha256Hex } from "../shared/signing.ts";
+import { formatPath, type ConfigIssue } from "../shared/config-issue.ts";
 import { err, ok, type Result } from "../shared/result.ts";
+
+export type { ConfigIssue };
+export { formatPath };
 import { PROVIDER_TYPES, PROVIDERS, type ProviderType } from "./providers.ts";
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -128,20 +132,6 @@ export interface EdgeConfig {
   pools: ReadonlyMap<string, Pool>;
   companions: ReadonlyMap<string, Companion>;
   settings: Settings;
-}
-
-export interface ConfigIssue {
-  path: string;
-  message: string;
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || "(root)";
 }
 
 const MIN_SECRET_LENGTH = 32;

@@ -7,22 +7,12 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { z } from "zod";
+import { formatPath, type ConfigIssue } from "../../shared/config-issue.ts";
 import { err, ok, type Result } from "../../shared/result.ts";
+
+export type { ConfigIssue };
+export { formatPath };
 import { CompanionConfigSchema, type CompanionConfig } from "./schema.ts";
-
-export interface ConfigIssue {
-  path: string;
-  message: string;
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || "(root)";
-}
 
 const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

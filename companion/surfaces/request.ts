@@ -4,35 +4,15 @@
  */
 import type { Context } from "hono";
 import type { ClientDialect as Dialect } from "../config/schema.ts";
+import { readLimited } from "../../shared/read-body.ts";
 import { clientError } from "../dialects/errors.ts";
 
 export type Json = Record<string, unknown>;
 
 export async function readBody(c: Context, dialect: Dialect, maxBytes: number): Promise<{ raw: Uint8Array } | Response> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > maxBytes) return clientError(dialect, "payload_too_large", `request body is over the limit of ${maxBytes} bytes`, { connection: "close" });
-  const stream = c.req.raw.body;
-  if (!stream) return { raw: new Uint8Array(0) };
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return clientError(dialect, "payload_too_large", `request body is over the limit of ${maxBytes} bytes`, { connection: "close" });
-    }
-    chunks.push(value);
-  }
-  const raw = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    raw.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { raw };
+  const body = await readLimited(c.req.raw, maxBytes);
+  if (!body.ok) return clientError(dialect, "payload_too_large", `request body is over the limit of ${maxBytes} bytes`, { connection: "close" });
+  return { raw: body.value ?? new Uint8Array(0) };
 }
 
 export async function readJson(c: Context, dialect: Dialect, maxBytes: number): Promise<{ json: Json; raw: Uint8Array } | Response> {

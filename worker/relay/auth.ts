@@ -4,6 +4,7 @@
  * same 401 to the caller; the reason goes to the log only.
  */
 import { MAX_CLOCK_SKEW_MS, verifySignature, type VerifyFailure } from "../../shared/signing.ts";
+import { readLimited } from "../../shared/read-body.ts";
 import { err, ok, type Result } from "../../shared/result.ts";
 import type { Companion } from "../config.ts";
 
@@ -15,30 +16,10 @@ export interface NonceStore {
 }
 
 export async function readBody(request: Request, maxBytes: number): Promise<Result<ArrayBuffer | null, "too_large">> {
-  if (!request.body) return ok(null);
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) return err("too_large");
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return err("too_large");
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return ok(chunks[0]!.buffer.slice(chunks[0]!.byteOffset, chunks[0]!.byteOffset + size) as ArrayBuffer);
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return ok(out.buffer);
+  const body = await readLimited(request, maxBytes);
+  if (!body.ok || body.value === null) return body as Result<null, "too_large">;
+  const bytes = body.value;
+  return ok(bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer));
 }
 
 export async function authenticate(
