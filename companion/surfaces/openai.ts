@@ -4,11 +4,10 @@
  * built-in provider) gets 426 at once so the client falls back to POST.
  */
 import { clientError } from "../dialects/errors.ts";
-import { handleCall, projectKey, type Endpoint } from "../pipeline.ts";
-import { keyHash } from "../runtime.ts";
+import type { Endpoint } from "../pipeline.ts";
 import type { App, GetRuntime } from "./context.ts";
 import { anthropicModels, openaiModels, visibleModels } from "./models.ts";
-import { splitQuery, clientIp, readJson } from "./request.ts";
+import { jsonCall, projectOf } from "./request.ts";
 
 const ROUTES: [string, Endpoint][] = [
   ["chat/completions", "openai.chat"],
@@ -19,24 +18,7 @@ const ROUTES: [string, Endpoint][] = [
 
 export function openaiRoutes(app: App, runtime: GetRuntime): void {
   for (const [suffix, endpoint] of ROUTES) {
-    for (const path of [`/v1/${suffix}`, `/${suffix}`]) {
-      app.post(path, async (c) => {
-        const rt = runtime();
-        const body = await readJson(c, "openai", rt.config.server.maxBodyBytes);
-        if (body instanceof Response) return body;
-        return handleCall(rt, {
-          dialect: "openai",
-          endpoint,
-          model: typeof body.json.model === "string" ? body.json.model : null,
-          stream: body.json.stream === true,
-          body: body.json,
-          ...splitQuery(c.req.url),
-          headers: c.req.raw.headers,
-          clientIp: clientIp(c, rt.config.server.trustForwardedFor),
-          signal: c.req.raw.signal,
-        });
-      });
-    }
+    for (const path of [`/v1/${suffix}`, `/${suffix}`]) app.post(path, jsonCall(runtime, "openai", endpoint));
   }
 
   for (const path of ["/v1/responses", "/responses"]) {
@@ -51,9 +33,8 @@ export function openaiRoutes(app: App, runtime: GetRuntime): void {
       const rt = runtime();
       const anthropic = c.req.header("anthropic-version") !== undefined;
       const dialect = anthropic ? "anthropic" : "openai";
-      const key = projectKey(c.req.raw.headers, splitQuery(c.req.url).queryKey);
-      const project = key ? rt.projectsByKeyHash.get(keyHash(key)) : undefined;
-      if (!project) return clientError(dialect, "unauthorized", key ? "invalid API key" : "missing API key");
+      const project = projectOf(c, rt, dialect);
+      if (project instanceof Response) return project;
       const models = visibleModels(rt, project);
       return c.json(anthropic ? anthropicModels(models) : openaiModels(models));
     });

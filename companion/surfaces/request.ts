@@ -6,6 +6,9 @@ import type { Context } from "hono";
 import type { ClientDialect as Dialect } from "../config/schema.ts";
 import { readLimited } from "../../shared/read-body.ts";
 import { clientError } from "../dialects/errors.ts";
+import { handleCall, projectKey, type Endpoint } from "../pipeline.ts";
+import { keyHash, type Runtime } from "../runtime.ts";
+import type { Project } from "../config/schema.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -47,4 +50,39 @@ export function splitQuery(url: string): { query: URLSearchParams; queryKey: str
   const queryKey = query.get("key");
   query.delete("key");
   return { query, queryKey };
+}
+
+/**
+ * The handler of a JSON model call: read the body in the client's dialect, then hand the
+ * call to the pipeline. `model` and `stream` default to the body's fields.
+ */
+export function jsonCall(
+  runtime: () => Runtime,
+  dialect: Dialect,
+  endpoint: Endpoint,
+  opts: { model?: (c: Context, json: Json) => string | null; stream?: (json: Json) => boolean } = {},
+): (c: Context) => Promise<Response> {
+  return async (c) => {
+    const rt = runtime();
+    const body = await readJson(c, dialect, rt.config.server.maxBodyBytes);
+    if (body instanceof Response) return body;
+    return handleCall(rt, {
+      dialect,
+      endpoint,
+      model: opts.model ? opts.model(c, body.json) : typeof body.json.model === "string" ? body.json.model : null,
+      stream: opts.stream ? opts.stream(body.json) : body.json.stream === true,
+      body: body.json,
+      ...splitQuery(c.req.url),
+      headers: c.req.raw.headers,
+      clientIp: clientIp(c, rt.config.server.trustForwardedFor),
+      signal: c.req.raw.signal,
+    });
+  };
+}
+
+/** The project a non-model request (model lists) belongs to, or the 401 in the client's dialect. */
+export function projectOf(c: Context, rt: Runtime, dialect: Dialect): Project | Response {
+  const key = projectKey(c.req.raw.headers, splitQuery(c.req.url).queryKey);
+  const project = key ? rt.projectsByKeyHash.get(keyHash(key)) : undefined;
+  return project ?? clientError(dialect, "unauthorized", key ? "invalid API key" : "missing API key");
 }
