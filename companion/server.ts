@@ -10,6 +10,7 @@ import { clientError } from "./dialects/errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { ReasoningCache } from "./hub/reasoning-cache.ts";
 import { createMetrics } from "./metrics.ts";
+import { startNotifier, type Notifier } from "./notify.ts";
 import { createQuotaStore } from "./quota/index.ts";
 import { buildRuntime, type Runtime, type Shared } from "./runtime.ts";
 import { anthropicRoutes } from "./surfaces/anthropic.ts";
@@ -18,6 +19,7 @@ import { ollamaRoutes } from "./surfaces/ollama.ts";
 import { openaiRoutes } from "./surfaces/openai.ts";
 import { opsRoutes } from "./surfaces/ops.ts";
 import { proxyRoutes } from "./surfaces/proxy.ts";
+import { statusRoutes } from "./surfaces/status.ts";
 
 export interface Companion {
   app: Hono;
@@ -50,11 +52,13 @@ export function createCompanion(config: CompanionConfig, opts: CompanionOptions 
     c.header("x-content-type-options", "nosniff");
   });
   opsRoutes(app, runtime);
+  statusRoutes(app, runtime);
   anthropicRoutes(app, runtime);
   openaiRoutes(app, runtime);
   geminiRoutes(app, runtime);
   proxyRoutes(app, runtime);
   ollamaRoutes(app, runtime);
+  let notifier: Notifier | null = config.notify ? startNotifier(runtime, { log }) : null;
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     const dialect = path.startsWith("/v1beta") ? "gemini" : c.req.header("anthropic-version") ? "anthropic" : "openai";
@@ -72,9 +76,11 @@ export function createCompanion(config: CompanionConfig, opts: CompanionOptions 
       const previous = current;
       current = buildRuntime(next, shared, previous);
       if (previous.link && previous.link !== current.link) retired.push(previous);
+      if (next.notify && !notifier) notifier = startNotifier(runtime, { log });
       log("info", "config reloaded", { projects: next.projects.length, models: Object.keys(next.models).length });
     },
     async close() {
+      await notifier?.stop();
       for (const rt of [current, ...retired]) await rt.link?.close();
       await shared.quota.close();
       shared.audit.close();

@@ -130,6 +130,24 @@ export const CompanionConfigSchema = z.strictObject({
       refuseDrops: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
+  /**
+   * Webhook notifications (companion/notify.ts): a key disabled at the edge, a pool with every
+   * member cooling or disabled, the link down for `linkDownAfterMs`. Omit for none.
+   */
+  notify: z
+    .strictObject({
+      /** Receives POST {event, detail, time} as JSON; never a key. */
+      webhookUrl: z.url({ protocol: /^https?$/ }),
+      /** The link must be down this long before it is announced. */
+      linkDownAfterMs: z.number().int().min(0).default(60_000),
+      /** The same event about the same subject is sent at most once in this window. */
+      minIntervalMs: z.number().int().min(0).default(300_000),
+      /** How often the edge's pool health (/admin/pools) is polled. */
+      pollIntervalMs: z.number().int().min(100).default(30_000),
+      /** Per webhook POST. */
+      timeoutMs: z.number().int().min(100).default(10_000),
+    })
+    .optional(),
   log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error"]).default("info") }).prefault({}),
 });
 
