@@ -15,8 +15,10 @@ import { scrubBody, scrubHeaders } from "./scrub/index.ts";
 import { OllamaTranslationError } from "./targets/ollama-translate.ts";
 import { sendToTarget, type TargetAnswer } from "./targets/send.ts";
 import { canTranslate, translateCall } from "./hub/translate.ts";
+import { canTranslateEmbeddings, isEmbeddingsEndpoint, translateEmbeddings } from "./hub/translate-embeddings.ts";
 import type { AuditRecord } from "./audit/types.ts";
 import { estimateTokens, UsageTap, type Usage } from "./usage.ts";
+import { countPromptTokens } from "./tokens.ts";
 
 export type Endpoint =
   | "anthropic.messages"
@@ -28,6 +30,8 @@ export type Endpoint =
   | "gemini.generate"
   | "gemini.stream"
   | "gemini.count_tokens"
+  | "gemini.embed"
+  | "gemini.batch_embed"
   | "ollama.chat"
   | "proxy";
 
@@ -166,7 +170,8 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
       if (COUNTING.has(call.endpoint) && needsHub(rt, call, target)) {
         answer = localTokenCount(call);
       } else if (needsHub(rt, call, target)) {
-        const translated = await translateCall(rt, call, target, outbound);
+        // Embeddings have their own translation (hub/translate-embeddings.ts); the rest, translateCall.
+        const translated = isEmbeddingsEndpoint(call.endpoint) ? await translateEmbeddings(rt, call, target, outbound) : await translateCall(rt, call, target, outbound);
         if (!translated.ok) {
           audit.fallbacks.push(`${describeTarget(target)}: ${translated.error.message}`);
           lastFailure = { status: 400, code: translated.error.code, message: translated.error.message };
@@ -306,18 +311,20 @@ function needsHub(rt: Runtime, call: Call, target: Target): boolean {
 
 /** Why this target cannot take this call at all. */
 function unsupported(rt: Runtime, call: Call, target: Target): string | null {
+  if (isEmbeddingsEndpoint(call.endpoint) && needsHub(rt, call, target)) {
+    return canTranslateEmbeddings(call, target) ? null : `${call.endpoint} cannot be translated for ${describeTarget(target)}`;
+  }
   if (!needsHub(rt, call, target) || canTranslate(call) || COUNTING.has(call.endpoint)) return null;
   return `${call.endpoint} cannot be translated for ${describeTarget(target)}`;
 }
 
 /**
  * count_tokens for a target without a counting endpoint in the client's dialect: answered
- * here with an estimate (characters / 4 of the prompt), never charged.
+ * here with an estimate (the prompt's text through an OpenAI tokenizer, see tokens.ts),
+ * never charged.
  */
 function localTokenCount(call: Call): TargetAnswer {
-  const prompt = { ...call.body };
-  for (const k of ["max_tokens", "max_output_tokens", "generationConfig"]) delete prompt[k];
-  const tokens = Math.max(1, Math.ceil(JSON.stringify(prompt).length / 4));
+  const tokens = Math.max(1, countPromptTokens(call.body, bodyDialect(call)));
   const body = call.dialect === "gemini" ? { totalTokens: tokens } : { input_tokens: tokens };
   return {
     status: 200,

@@ -1,18 +1,20 @@
 /**
  * Gemini surface: /v1beta/models/{model}:generateContent, :streamGenerateContent (SSE with
- * ?alt=sse, the JSON-array stream without), :countTokens, and the model list.
+ * ?alt=sse, the JSON-array stream without), :countTokens, :embedContent, :batchEmbedContents,
+ * and the model list.
  */
 import { clientError } from "../dialects/errors.ts";
-import { handleCall, projectKey, type Endpoint } from "../pipeline.ts";
-import { keyHash } from "../runtime.ts";
+import { handleCall, type Endpoint } from "../pipeline.ts";
 import type { App, GetRuntime } from "./context.ts";
 import { geminiModels, visibleModels } from "./models.ts";
-import { splitQuery, clientIp, readJson } from "./request.ts";
+import { clientIp, projectOf, readJson, splitQuery } from "./request.ts";
 
 const ACTIONS: Record<string, Endpoint> = {
   generateContent: "gemini.generate",
   streamGenerateContent: "gemini.stream",
   countTokens: "gemini.count_tokens",
+  embedContent: "gemini.embed",
+  batchEmbedContents: "gemini.batch_embed",
 };
 
 export function geminiRoutes(app: App, runtime: GetRuntime): void {
@@ -21,7 +23,8 @@ export function geminiRoutes(app: App, runtime: GetRuntime): void {
       const rt = runtime();
       const call = decodeURIComponent(c.req.param("call"));
       const colon = call.lastIndexOf(":");
-      const endpoint = colon > 0 ? ACTIONS[call.slice(colon + 1)] : undefined;
+      const action = call.slice(colon + 1);
+      const endpoint = colon > 0 && Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
       if (!endpoint) return clientError("gemini", "not_found", `unknown method ${call.slice(colon + 1) || call}`);
       const body = await readJson(c, "gemini", rt.config.server.maxBodyBytes);
       if (body instanceof Response) return body;
@@ -39,9 +42,8 @@ export function geminiRoutes(app: App, runtime: GetRuntime): void {
     });
     app.get(`/${version}/models`, (c) => {
       const rt = runtime();
-      const key = projectKey(c.req.raw.headers, splitQuery(c.req.url).queryKey);
-      const project = key ? rt.projectsByKeyHash.get(keyHash(key)) : undefined;
-      if (!project) return clientError("gemini", "unauthorized", key ? "invalid API key" : "missing API key");
+      const project = projectOf(c, rt, "gemini");
+      if (project instanceof Response) return project;
       return c.json(geminiModels(visibleModels(rt, project)));
     });
   }

@@ -62,6 +62,8 @@ export function usageDialectOf(call: Call): UsageDialect {
     case "gemini.generate":
     case "gemini.stream":
     case "gemini.count_tokens":
+    case "gemini.embed":
+    case "gemini.batch_embed":
       return "gemini";
     case "ollama.chat":
       return "ollama";
@@ -99,11 +101,31 @@ function edgePath(call: Call, target: Extract<Target, { kind: "edge" }>): { path
       return { path: `/v1beta/models/${model}:streamGenerateContent`, query };
     case "gemini.count_tokens":
       return { path: `/v1beta/models/${model}:countTokens`, query };
+    case "gemini.embed":
+      return { path: `/v1beta/models/${model}:embedContent`, query };
+    case "gemini.batch_embed":
+      return { path: `/v1beta/models/${model}:batchEmbedContents`, query };
     case "ollama.chat":
       return { path: "/api/chat", query };
     case "proxy":
       return { path: call.proxy!.path, query };
   }
+}
+
+/**
+ * Gemini names the model in the path; its embeddings bodies may name it again (`model`, and
+ * each of `requests[].model`, which must match the path's): those become the target's too.
+ */
+function geminiBodyModel(call: Call, body: object, model: string): object {
+  if (call.endpoint !== "gemini.embed" && call.endpoint !== "gemini.batch_embed") return body;
+  const name = `models/${model}`;
+  const b = body as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...b };
+  if (typeof b.model === "string") out.model = name;
+  if (Array.isArray(b.requests)) {
+    out.requests = b.requests.map((r: unknown) => (r && typeof r === "object" && !Array.isArray(r) ? { ...r, model: name } : r));
+  }
+  return out;
 }
 
 export async function sendToTarget(rt: Runtime, call: Call, target: Target, out: Outbound): Promise<TargetAnswer> {
@@ -114,7 +136,7 @@ async function sendToEdge(rt: Runtime, call: Call, target: Extract<Target, { kin
   const { path, query } = edgePath(call, target);
   let body: Uint8Array | null;
   if (out.body && typeof out.body === "object") {
-    const withModel = call.dialect === "gemini" || call.proxy ? out.body : { ...(out.body as object), model: target.model };
+    const withModel = call.proxy ? out.body : call.dialect === "gemini" ? geminiBodyModel(call, out.body, target.model) : { ...(out.body as object), model: target.model };
     body = encoder.encode(JSON.stringify(withModel));
   } else {
     body = call.proxy?.raw ?? null;

@@ -1,6 +1,7 @@
 /**
  * The OpenAI Chat Completions codec (`POST /v1/chat/completions`): the client side for
- * `openai.chat` and the target side for every OpenAI-compatible pool.
+ * `openai.chat` and the target side for every OpenAI-compatible pool; also `POST /v1/embeddings`
+ * (embeddings.ts), both sides.
  *
  * Mapping notes that apply throughout (details in each file):
  * - system/developer messages → IR system; `tool` messages → tool_result parts of one user
@@ -9,6 +10,7 @@
  * - What a side cannot carry is listed in `dropped`, once per feature.
  */
 import type { DialectCodec } from "../codec.ts";
+import { decodeEmbeddings, decodeEmbeddingsResponse, encodeEmbeddings, encodeEmbeddingsResponse, type OpenAIEmbeddingsEncodeContext } from "./embeddings.ts";
 import { decodeRequest } from "./request-decode.ts";
 import { encodeRequest } from "./request-encode.ts";
 import { decodeResponse, encodeResponse } from "./response.ts";
@@ -16,6 +18,8 @@ import { ChatStreamDecoder } from "./stream-decode.ts";
 import { ChatStreamEncoder } from "./stream-encode.ts";
 
 export { decodeErrorBody, encodeErrorBody } from "./wire.ts";
+export { encodingFormatOf } from "./embeddings.ts";
+export type { OpenAIEmbeddingsEncodeContext };
 
 export const codec: DialectCodec = {
   dialect: "openai-chat",
@@ -26,4 +30,9 @@ export const codec: DialectCodec = {
   streamDecoder: () => new ChatStreamDecoder(),
   streamEncoder: (ctx) => new ChatStreamEncoder(ctx),
   streamContentType: () => "text/event-stream",
+  /** `/v1/embeddings`; `ctx.encodingFormat: "base64"` answers base64 float32 vectors, as the client asked. */
+  decodeEmbeddings,
+  encodeEmbeddings,
+  decodeEmbeddingsResponse,
+  encodeEmbeddingsResponse: (ir, ctx: OpenAIEmbeddingsEncodeContext) => encodeEmbeddingsResponse(ir, ctx),
 };
