@@ -11,6 +11,8 @@ export interface Metrics {
   fallbacks: Counter<"from">;
   linkUp: Gauge<"transport">;
   linkRtt: Gauge;
+  quotaUsed: Gauge<"project" | "limit">;
+  poolMembers: Gauge<"pool" | "state">;
 }
 
 export function createMetrics(): Metrics {
@@ -26,5 +28,7 @@ export function createMetrics(): Metrics {
     fallbacks: new Counter({ name: "ferry_target_fallbacks_total", help: "Targets skipped for the next one before the first byte", labelNames: ["from"], registers: [registry] }),
     linkUp: new Gauge({ name: "ferry_link_up", help: "1 when the link to the edge can carry requests (tunnel up, or https mode)", labelNames: ["transport"], registers: [registry] }),
     linkRtt: new Gauge({ name: "ferry_link_rtt_seconds", help: "Tunnel heartbeat round-trip time", registers: [registry] }),
+    quotaUsed: new Gauge({ name: "ferry_quota_used_ratio", help: "Share of a project's limit used in its current window (read from the quota store at scrape time)", labelNames: ["project", "limit"], registers: [registry] }),
+    poolMembers: new Gauge({ name: "ferry_edge_pool_members", help: "Edge pool members by state (healthy, probing, cooling, disabled), from the edge's /admin/pools", labelNames: ["pool", "state"], registers: [registry] }),
   };
 }

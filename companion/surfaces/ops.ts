@@ -2,7 +2,9 @@
  * /health (liveness), /health/readiness (config loaded; each target reachable, with detail),
  * /metrics (Prometheus text).
  */
+import type { Runtime } from "../runtime.ts";
 import type { App, GetRuntime } from "./context.ts";
+import { edgePools } from "./status.ts";
 
 interface Check {
   name: string;
@@ -51,6 +53,37 @@ export function opsRoutes(app: App, runtime: GetRuntime): void {
       rt.metrics.linkUp.set({ transport: "https" }, state.transport === "tunnel" ? 0 : 1);
       if (state.tunnel.rttMs !== undefined) rt.metrics.linkRtt.set(state.tunnel.rttMs / 1000);
     }
+    await Promise.all([quotaGauges(rt), poolGauges(rt)]);
     return c.text(await rt.metrics.registry.metrics(), 200, { "content-type": rt.metrics.registry.contentType });
   });
+}
+
+/** Quota use as a share of each configured limit, read from the store so replicas agree. */
+async function quotaGauges(rt: Runtime): Promise<void> {
+  await Promise.all(
+    rt.config.projects.map(async (project) => {
+      const usage = await rt.quota.usage(project.id);
+      const { requestsPerDay, tokensPerDay, requestsPerMinute, concurrent } = project.limits;
+      const set = (limit: string, used: number, max: number | undefined) => {
+        if (max) rt.metrics.quotaUsed.set({ project: project.id, limit }, used / max);
+      };
+      set("requestsPerDay", usage.requestsToday, requestsPerDay);
+      set("tokensPerDay", usage.tokensToday, tokensPerDay);
+      set("requestsPerMinute", usage.requestsThisMinute, requestsPerMinute);
+      set("concurrent", usage.concurrent, concurrent);
+    }),
+  );
+}
+
+const MEMBER_STATES = ["healthy", "probing", "cooling", "disabled"] as const;
+
+/** Member counts per state for every pool the edge reports (zeros included, for alerting). */
+async function poolGauges(rt: Runtime): Promise<void> {
+  const pools = await edgePools(rt);
+  if (!pools?.ok) return;
+  for (const pool of pools.pools) {
+    for (const state of MEMBER_STATES) {
+      rt.metrics.poolMembers.set({ pool: pool.name, state }, pool.members.filter((m) => m.state === state).length);
+    }
+  }
 }

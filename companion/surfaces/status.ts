@@ -76,7 +76,7 @@ type PoolsStatus = NonNullable<StatusData["pools"]>;
 const poolsCache = new WeakMap<EdgeLink, { at: number; value: Promise<PoolsStatus> }>();
 
 /** The edge's pool health, at most one fetch per 5 s per link (concurrent pages share it). */
-function edgePools(rt: Runtime): Promise<PoolsStatus> | null {
+export function edgePools(rt: Runtime): Promise<PoolsStatus> | null {
   const link = rt.link;
   const cfg = rt.config.link;
   if (!link || !cfg) return null;

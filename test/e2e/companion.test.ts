@@ -411,6 +411,9 @@ describe("pass-through, ops and audit", () => {
     expect(metrics).toMatch(/ferry_requests_total\{project="payments",model="gpt-4o-mini",target="edge:openai",status="200",dialect="openai"\} \d+/);
     expect(metrics).toContain("ferry_quota_rejections_total");
     expect(metrics).toMatch(/ferry_link_up\{transport="tunnel"\} 1/);
+    expect(metrics).toMatch(/ferry_quota_used_ratio\{project="batch",limit="requestsPerDay"\} [\d.]+/);
+    expect(metrics).toMatch(/ferry_edge_pool_members\{pool="openai",state="healthy"\} 1/);
+    expect(metrics).toMatch(/ferry_edge_pool_members\{pool="openai",state="disabled"\} 0/);
   });
 
   it("writes an audit record for every request, refused ones too, with no key in it", async () => {
