@@ -12,7 +12,6 @@ import { LinkError } from "./link/types.ts";
 import { describeTarget, resolveTargets, type Target } from "./routing.ts";
 import { keyHash, type Runtime } from "./runtime.ts";
 import { scrubBody, scrubHeaders } from "./scrub/index.ts";
-import { OllamaTranslationError } from "./targets/ollama-translate.ts";
 import { sendToTarget, type TargetAnswer } from "./targets/send.ts";
 import { canTranslate, translateCall } from "./hub/translate.ts";
 import { canTranslateEmbeddings, isEmbeddingsEndpoint, translateEmbeddings } from "./hub/translate-embeddings.ts";
@@ -180,7 +179,7 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
         answer = translated.value.answer;
         dropped = translated.value.dropped.map((d) => d.feature);
       } else {
-        answer = await sendToTarget(rt, call, target, outbound);
+        answer = await sendToTarget(rt, call, target as Extract<Target, { kind: "edge" }>, outbound);
       }
     } catch (error) {
       const reason = error instanceof LinkError ? `${error.code}: ${error.message}` : (error as Error).message;
@@ -195,11 +194,6 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
         return refuse("upstream_failed", error.message, {}, `link:${error.code}`);
       }
       audit.fallbacks.push(`${describeTarget(target)}: ${reason}`);
-      if (error instanceof OllamaTranslationError) {
-        // The request asks for something this target cannot express: another target may.
-        lastFailure = { status: 400, code: error.code, message: error.message };
-        continue;
-      }
       rt.metrics.fallbacks.inc({ from: describeTarget(target) });
       lastFailure = { status: 502, code: "target_unavailable", message: reason };
       continue;
@@ -297,16 +291,14 @@ function bodyDialect(call: Call): "anthropic" | "openai-chat" | "openai-response
 }
 
 /**
- * Same-dialect edge targets get the request as it came (scrubbed, model renamed); OpenAI chat
- * and embeddings reach Ollama through its dedicated spoke; everything else goes through the hub.
+ * Same-dialect edge targets get the request as it came (scrubbed, model renamed); Ollama and
+ * every other pair of dialects go through the hub.
  */
 function needsHub(rt: Runtime, call: Call, target: Target): boolean {
   if (call.proxy) return false;
-  if (target.kind === "edge") {
-    if (target.dialect !== call.dialect) return true;
-    return call.endpoint === "openai.responses" && !rt.config.edgePools[target.pool]?.responsesApi;
-  }
-  return !(call.endpoint === "openai.chat" || call.endpoint === "openai.embeddings");
+  if (target.kind === "ollama") return true;
+  if (target.dialect !== call.dialect) return true;
+  return call.endpoint === "openai.responses" && !rt.config.edgePools[target.pool]?.responsesApi;
 }
 
 /** Why this target cannot take this call at all. */

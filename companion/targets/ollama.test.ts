@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { deferred, FakeOllama, textStream } from "../../test/helpers/ollama.ts";
 import { OllamaClient } from "./ollama.ts";
-import { chatRequestToOllama, embeddingsRequestToOllama, ollamaChatToOpenAI, ollamaEmbedToOpenAI, ollamaTagsToOpenAIModels, OllamaToOpenAIStream } from "./ollama-translate.ts";
 
 let ollama: FakeOllama;
 let client: OllamaClient;
@@ -29,15 +28,15 @@ async function* ndjson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown
   if (buffer.trim()) yield JSON.parse(buffer);
 }
 
-const ask = (stream: boolean) => chatRequestToOllama({ messages: [{ role: "user", content: "why is the sky blue?" }], stream, temperature: 0 }, "llama3.2");
+const ask = (stream: boolean) => ({ model: "llama3.2", messages: [{ role: "user" as const, content: "why is the sky blue?" }], stream, options: { temperature: 0 } });
 
 describe("OllamaClient against a stand-in Ollama", () => {
-  it("chat, not streamed: POST /api/chat with only content-type, answer translated to OpenAI", async () => {
+  it("chat, not streamed: POST /api/chat with only content-type, Ollama's answer handed back", async () => {
     const res = await client.chat(ask(false));
     expect(res.status).toBe(200);
-    const completion = ollamaChatToOpenAI(await res.json(), "alias", { id: "chatcmpl-1" });
-    expect(completion.choices[0]!.message.content).toBe("Hello! How are you today?");
-    expect(completion.usage).toEqual({ prompt_tokens: 26, completion_tokens: 298, total_tokens: 324 });
+    const answer = await res.json();
+    expect(answer.message.content).toBe("Hello! How are you today?");
+    expect([answer.prompt_eval_count, answer.eval_count]).toEqual([26, 298]);
 
     expect(ollama.requests).toHaveLength(1);
     const seen = ollama.requests[0]!;
@@ -58,38 +57,32 @@ describe("OllamaClient against a stand-in Ollama", () => {
     expect(res.headers.get("content-type")).toBe("application/x-ndjson");
     expect((ollama.requests[0]!.body as { stream: boolean }).stream).toBe(true);
 
-    const t = new OllamaToOpenAIStream({ model: "alias", includeUsage: true, id: "chatcmpl-s", created: 1 });
-    const deltas: unknown[] = [];
+    const contents: string[] = [];
+    let last: { done?: boolean; prompt_eval_count?: number; eval_count?: number } = {};
     let released = false;
     for await (const obj of ndjson(res.body!)) {
-      for (const line of t.push(obj as never)) deltas.push(JSON.parse(line.slice(6)).choices[0].delta);
+      last = obj as typeof last;
+      const content = (obj as { message?: { content?: string } }).message?.content;
+      if (content) contents.push(content);
       // The first two lines arrive while the third is held back by the gate: were anything
       // buffering the body, this loop would never get here and the test would time out.
-      if (deltas.length === 2 && !released) {
+      if (contents.length === 2 && !released) {
         released = true;
         gate.resolve();
       }
     }
-    const tail = t.end();
-    expect(deltas).toEqual([{ role: "assistant", content: "The" }, { content: " sky" }, { content: " is blue." }]);
-    expect(tail.map((l) => (l === "data: [DONE]\n\n" ? l : JSON.parse(l.slice(6))))).toEqual([
-      { id: "chatcmpl-s", object: "chat.completion.chunk", created: 1, model: "alias", choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }], usage: null },
-      { id: "chatcmpl-s", object: "chat.completion.chunk", created: 1, model: "alias", choices: [], usage: { prompt_tokens: 26, completion_tokens: 3, total_tokens: 29 } },
-      "data: [DONE]\n\n",
-    ]);
+    expect(contents).toEqual(["The", " sky", " is blue."]);
+    expect(last).toMatchObject({ done: true, prompt_eval_count: 26, eval_count: 3 });
     expect(await ollama.requests[0]!.closed).toBe(false);
   });
 
-  it("chat, streamed: an {error} line mid-stream comes through as an OpenAI error chunk", async () => {
+  it("chat, streamed: an {error} line mid-stream is handed back as Ollama sent it", async () => {
     ollama.chatStream = [textStream("llama3.2", [" Yes"])[0]!, { raw: '{"error":"an error was encountered while running the model"}' }];
     const res = await client.chat(ask(true));
-    const t = new OllamaToOpenAIStream({ model: "alias", includeUsage: false, id: "c", created: 1 });
-    const out: string[] = [];
-    for await (const obj of ndjson(res.body!)) out.push(...t.push(obj as never));
-    out.push(...t.end());
-    expect(out).toHaveLength(3);
-    expect(JSON.parse(out[1]!.slice(6))).toEqual({ error: { message: "an error was encountered while running the model", type: "ollama_error", param: null, code: null } });
-    expect(out[2]).toBe("data: [DONE]\n\n");
+    const lines: unknown[] = [];
+    for await (const obj of ndjson(res.body!)) lines.push(obj);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toEqual({ error: "an error was encountered while running the model" });
   });
 
   it("chat: an HTTP error from Ollama is handed back as is", async () => {
@@ -99,18 +92,14 @@ describe("OllamaClient against a stand-in Ollama", () => {
     expect(await res.json()).toEqual({ error: "model 'nope' not found" });
   });
 
-  it("embed: POST /api/embed, answer translated to an OpenAI embeddings list", async () => {
-    const res = await client.embed(embeddingsRequestToOllama({ model: "text-embedding-3-small", input: ["a", "b"] }, "nomic-embed-text"));
+  it("embed: POST /api/embed, Ollama's vectors handed back", async () => {
+    const res = await client.embed({ model: "nomic-embed-text", input: ["a", "b"] });
     expect(res.status).toBe(200);
-    expect(ollamaEmbedToOpenAI(await res.json(), "alias")).toEqual({
-      object: "list",
-      data: [
-        { object: "embedding", index: 0, embedding: [0.5, -0.25, 0.125] },
-        { object: "embedding", index: 1, embedding: [1.5, -1.25, 0.125] },
-      ],
-      model: "alias",
-      usage: { prompt_tokens: 8, total_tokens: 8 },
-    });
+    const answer = await res.json();
+    expect(answer.embeddings).toEqual([
+      [0.5, -0.25, 0.125],
+      [1.5, -1.25, 0.125],
+    ]);
     const seen = ollama.requests[0]!;
     expect([seen.method, seen.path, seen.headers["content-type"]]).toEqual(["POST", "/api/embed", "application/json"]);
     expect(seen.body).toEqual({ model: "nomic-embed-text", input: ["a", "b"] });
@@ -119,7 +108,6 @@ describe("OllamaClient against a stand-in Ollama", () => {
   it("tags: GET /api/tags parsed; an error status throws with Ollama's message", async () => {
     const tags = await client.tags();
     expect(tags.models.map((m) => m.name)).toEqual(["llama3.2:latest", "nomic-embed-text:latest"]);
-    expect(ollamaTagsToOpenAIModels(tags).data.map((m) => m.id)).toEqual(["llama3.2:latest", "nomic-embed-text:latest"]);
     expect([ollama.requests[0]!.method, ollama.requests[0]!.path, ollama.requests[0]!.body]).toEqual(["GET", "/api/tags", undefined]);
 
     ollama.fail(500, "boom");

@@ -1,6 +1,6 @@
 /**
  * The companion's HTTP client for a local Ollama, on its native API: POST /api/chat,
- * POST /api/embed, GET /api/tags ([O-API] in ./ollama-translate.ts). Answers come back as raw
+ * POST /api/embed, GET /api/tags (shapes in ../hub/ollama/wire.ts). Answers come back as raw
  * fetch Responses so the caller streams the NDJSON body without buffering.
  *
  * Nothing from the client's request reaches Ollama but the translated body: the only header
@@ -11,7 +11,15 @@
  * it. Undici's own defaults (headersTimeout and bodyTimeout, 300 s each) still apply under
  * global fetch.
  */
-import type { OllamaChatRequest, OllamaEmbedRequest, OllamaTags } from "./ollama-translate.ts";
+import type { OllamaChatRequest } from "../hub/ollama/wire.ts";
+
+/** /api/embed request body (the hub's Ollama codec writes it). */
+export type OllamaEmbedRequest = Record<string, unknown>;
+
+/** GET /api/tags, as far as the companion reads it. */
+export interface OllamaTags {
+  models: { name: string; model?: string; modified_at?: string; size?: number; digest?: string; details?: Record<string, unknown> }[];
+}
 
 export interface OllamaClientOptions {
   baseUrl: string;

@@ -1,20 +1,12 @@
 /**
- * Sends one call to one target and hands back the answer unread. Same-dialect edge targets
- * get the client's request with only the model changed (and the scrubbing done before);
- * Ollama gets the OpenAI chat / embeddings call translated to its native API.
+ * Sends a same-dialect call to an edge pool and hands back the answer unread: the client's
+ * request with only the model changed (the scrubbing is done before). Other dialects, and
+ * Ollama, go through the hub (companion/hub/translate.ts).
  */
-import { NdjsonParser } from "../../shared/ndjson.ts";
 import type { Call } from "../pipeline.ts";
 import type { Target } from "../routing.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Usage, UsageTapDialect } from "../usage.ts";
-import {
-  chatRequestToOllama,
-  embeddingsRequestToOllama,
-  ollamaChatToOpenAI,
-  ollamaEmbedToOpenAI,
-  OllamaToOpenAIStream,
-} from "./ollama-translate.ts";
 
 export type UsageDialect = UsageTapDialect;
 
@@ -128,11 +120,8 @@ function geminiBodyModel(call: Call, body: object, model: string): object {
   return out;
 }
 
-export async function sendToTarget(rt: Runtime, call: Call, target: Target, out: Outbound): Promise<TargetAnswer> {
-  return target.kind === "edge" ? sendToEdge(rt, call, target, out) : sendToOllama(rt, call, target, out);
-}
-
-async function sendToEdge(rt: Runtime, call: Call, target: Extract<Target, { kind: "edge" }>, out: Outbound): Promise<TargetAnswer> {
+/** A same-dialect call to an edge pool (Ollama targets always go through the hub). */
+export async function sendToTarget(rt: Runtime, call: Call, target: Extract<Target, { kind: "edge" }>, out: Outbound): Promise<TargetAnswer> {
   const { path, query } = edgePath(call, target);
   let body: Uint8Array | null;
   if (out.body && typeof out.body === "object") {
@@ -158,103 +147,5 @@ async function sendToEdge(rt: Runtime, call: Call, target: Extract<Target, { kin
     streaming: (res.headers.get("content-type") ?? "").includes("event-stream") || call.stream,
     usageDialect: usageDialectOf(call),
     retryable: res.status === 429 || res.status >= 500,
-  };
-}
-
-async function sendToOllama(rt: Runtime, call: Call, target: Extract<Target, { kind: "ollama" }>, _out: Outbound): Promise<TargetAnswer> {
-  const ollama = rt.ollama!;
-  const body = (_out.body ?? {}) as Record<string, unknown>;
-  if (call.endpoint === "openai.embeddings") {
-    const encodingFormat = body.encoding_format === "base64" ? "base64" : "float";
-    const res = await ollama.embed(embeddingsRequestToOllama(body as never, target.model), call.signal);
-    return jsonAnswer(res, (json) => ollamaEmbedToOpenAI(json as never, target.model, { encodingFormat }), "openai-embeddings");
-  }
-  const request = chatRequestToOllama(body as never, target.model);
-  const res = await ollama.chat(request, call.signal);
-  if (!call.stream || !res.ok || !res.body) return jsonAnswer(res, (json) => ollamaChatToOpenAI(json as never, target.model), "openai-chat");
-
-  // NDJSON in, OpenAI SSE out, one Ollama line at a time; usage read from the native lines.
-  const includeUsage = Boolean((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage);
-  const translator = new OllamaToOpenAIStream({ model: target.model, includeUsage, id: `chatcmpl-${out(_out.requestId)}`, created: Math.floor(Date.now() / 1000) });
-  const parser = new NdjsonParser();
-  const decoder = new TextDecoder();
-  const usage: Usage = {};
-  const observe = (items: ReturnType<NdjsonParser["push"]>): string[] => {
-    const lines: string[] = [];
-    for (const item of items) {
-      if (!item.ok) continue;
-      const obj = item.value as { done?: boolean; prompt_eval_count?: number; eval_count?: number };
-      if (obj.done) {
-        if (typeof obj.prompt_eval_count === "number") usage.inputTokens = obj.prompt_eval_count;
-        if (typeof obj.eval_count === "number") usage.outputTokens = obj.eval_count;
-      }
-      lines.push(...translator.push(item.value as never));
-    }
-    return lines;
-  };
-  const reader = res.body.getReader();
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) {
-            const lines = [...observe(parser.end()), ...translator.end()];
-            if (lines.length) controller.enqueue(encoder.encode(lines.join("")));
-            controller.close();
-            return;
-          }
-          const lines = observe(parser.push(decoder.decode(value, { stream: true })));
-          if (lines.length) {
-            controller.enqueue(encoder.encode(lines.join("")));
-            return;
-          }
-        }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  );
-  return {
-    status: 200,
-    headers: new Headers({ "content-type": "text/event-stream", "cache-control": "no-cache" }),
-    body: stream,
-    streaming: true,
-    usageDialect: "openai-chat",
-    retryable: false,
-    usage: { push: () => {}, end: () => usage },
-  };
-}
-
-function out(requestId: string): string {
-  return requestId.slice(0, 24);
-}
-
-async function jsonAnswer(res: Response, convert: (json: unknown) => unknown, usageDialect: UsageDialect): Promise<TargetAnswer> {
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // an error page, not JSON
-  }
-  if (!res.ok) {
-    const message = (json as { error?: string } | null)?.error ?? `Ollama answered ${res.status}`;
-    return {
-      status: res.status,
-      headers: new Headers({ "content-type": "application/json" }),
-      body: new Response(JSON.stringify({ error: { message, type: "ollama_error", code: res.status, param: null } })).body,
-      streaming: false,
-      usageDialect,
-      retryable: res.status >= 500,
-    };
-  }
-  return {
-    status: 200,
-    headers: new Headers({ "content-type": "application/json" }),
-    body: new Response(JSON.stringify(convert(json))).body,
-    streaming: false,
-    usageDialect,
-    retryable: false,
   };
 }
