@@ -5,7 +5,10 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { retryWhileBusy } from "../sqlite-busy.ts";
 import type { AuditLog, AuditRecord } from "./types.ts";
+
+const BUSY_TIMEOUT_MS = 5_000;
 
 export class SqliteAuditLog implements AuditLog {
   private readonly db: DatabaseSync;
@@ -14,17 +17,19 @@ export class SqliteAuditLog implements AuditLog {
 
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.db = new DatabaseSync(path);
-    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    this.db.exec(`CREATE TABLE IF NOT EXISTS audit (
+    this.db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+    // Several companion processes may share one audit file and open it at the same moment.
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    retryWhileBusy(deadline, () => this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"));
+    retryWhileBusy(deadline, () => this.db.exec(`CREATE TABLE IF NOT EXISTS audit (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL,
       time TEXT NOT NULL,
       project TEXT,
       status INTEGER NOT NULL,
       record TEXT NOT NULL
-    )`);
-    this.db.exec("CREATE INDEX IF NOT EXISTS audit_id ON audit (id)");
+    )`));
+    retryWhileBusy(deadline, () => this.db.exec("CREATE INDEX IF NOT EXISTS audit_id ON audit (id)"));
     this.insert = this.db.prepare("INSERT INTO audit (id, time, project, status, record) VALUES (?, ?, ?, ?, ?)");
     this.select = this.db.prepare("SELECT record FROM audit ORDER BY seq DESC LIMIT ?");
   }

@@ -17,6 +17,7 @@ import type { Limits } from "../config/schema.ts";
 import { assertTimeZone, dayKey, minuteKey } from "./day.ts";
 import { firstExceeded, leaseTtl, refusal, tokenCount, type Counts } from "./rules.ts";
 import type { Admission, QuotaStore, Refusal, UsageView } from "./types.ts";
+import { retryWhileBusy } from "../sqlite-busy.ts";
 
 export interface SqliteQuotaStoreOptions {
   path: string;
@@ -32,23 +33,6 @@ export interface SqliteQuotaStoreOptions {
 const MINUTE_ROWS_KEPT = 2;
 
 type Row = Record<string, unknown>;
-
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-
-/** Runs `body`, retrying (with a short synchronous sleep) while SQLite reports the file busy. */
-function retryWhileBusy<T>(deadline: number, body: () => T): T {
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 50)) {
-    try {
-      return body();
-    } catch (error) {
-      const code = ((error as { errcode?: number }).errcode ?? 0) & 0xff;
-      if ((code !== SQLITE_BUSY && code !== SQLITE_LOCKED) || Date.now() >= deadline) throw error;
-      Atomics.wait(sleeper, 0, 0, delayMs);
-    }
-  }
-}
 
 const num = (row: Row | undefined, column: string) => Number(row?.[column] ?? 0);
 

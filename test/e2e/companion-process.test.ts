@@ -84,6 +84,7 @@ describe("two companion processes on one Redis", () => {
     procs.push(child);
     return new Promise<string>((resolve, reject) => {
       let out = "";
+      child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
       child.stdout!.on("data", (d: Buffer) => {
         out += d.toString();
         const m = /"msg":"companion listening","url":"([^"]+)"/.exec(out);
