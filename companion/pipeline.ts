@@ -148,7 +148,7 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
   /** Features the hub could not carry to the target (recorded and announced). */
   let dropped: string[] = [];
   let lastFailure: { status: number; code: ClientErrorCode; message: string } | null = null;
-  for (const target of targets) {
+  for (const [attempt, target] of targets.entries()) {
     const skip = unsupported(rt, call, target);
     if (skip) {
       audit.fallbacks.push(`${describeTarget(target)}: ${skip}`);
@@ -165,7 +165,9 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
       : null;
     audit.removed = [...new Set([...headers.removed, ...(body?.removed ?? [])])];
     try {
-      const outbound = { requestId, headers: headers.headers, body: body?.body ?? null };
+      // The edge refuses to start one request id twice; a fallback to another target is a new
+      // request, so it gets its own id (the audit record keeps the caller's).
+      const outbound = { requestId: attempt === 0 ? requestId : `${requestId}-${attempt}`, headers: headers.headers, body: body?.body ?? null };
       if (COUNTING.has(call.endpoint) && needsHub(rt, call, target)) {
         answer = localTokenCount(call);
       } else if (needsHub(rt, call, target)) {

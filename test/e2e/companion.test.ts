@@ -46,6 +46,7 @@ beforeAll(async () => {
         "local-qwen": ["ollama:qwen2.5-coder:7b"],
         "nomic-embed": ["ollama:nomic-embed-text"],
         auto: ["edge:flaky/minimax-m2", "ollama:qwen2.5-coder:7b"],
+        "auto-edge": ["edge:flaky/minimax-m2", "edge:openai/gpt-4o-mini"],
       },
       projects: [
         { id: "payments", keys: [K1] },
@@ -272,6 +273,19 @@ describe("Ollama targets and fallback", () => {
     } finally {
       audit.close();
     }
+  });
+});
+
+describe("edge to edge fallback", () => {
+  it("falls back from one edge pool to another (each attempt is a new request at the edge)", async () => {
+    const res = await fetch(`${chain.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${K1}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "auto-edge", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-ferry-target")).toBe("edge:openai");
+    expect((await res.json()).choices[0].message.content).toBe(DEFAULT_TEXT);
   });
 });
 

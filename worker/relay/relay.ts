@@ -124,6 +124,8 @@ export class Relay extends DurableObject<Env> {
     });
     log("info", {
       msg: "proxied",
+      // The companion's request id: the same one is in its audit record and response header.
+      requestId: opts.requestId ?? undefined,
       pool: pool.name,
       status: response.status,
       member: response.headers.get("x-ferry-member") ?? undefined,
