@@ -19,6 +19,7 @@ import type { EmbeddingsEncodeContext } from "./gemini/index.ts";
 import { encodingFormatOf, type OpenAIEmbeddingsEncodeContext } from "./openai-chat/index.ts";
 import { CODECS, targetCodec } from "./registry.ts";
 import type { Translation } from "./translate.ts";
+import { translateError } from "./translate.ts";
 
 const encoder = new TextEncoder();
 
@@ -65,19 +66,6 @@ function edgeRoute(target: Extract<Target, { kind: "edge" }>): { path: string; q
     case "anthropic":
       return null;
   }
-}
-
-/** A target's error body in the client's dialect, same status. */
-function errorText(status: number, text: string, client: Call["dialect"]): string {
-  let message = `upstream answered ${status}`;
-  try {
-    const json = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
-    const e = json.error;
-    message = (typeof e === "string" ? e : e?.message) ?? json.message ?? message;
-  } catch {
-    // not JSON: keep the generic message
-  }
-  return JSON.stringify(errorBody(client, status, "upstream_error", message));
 }
 
 function jsonAnswer(status: number, body: unknown, extra: Partial<TargetAnswer> = {}): TargetAnswer {
@@ -131,7 +119,7 @@ export async function translateEmbeddings(rt: Runtime, call: Call, target: Targe
 
   if (!res.ok) {
     const retryAfter = res.headers.get("retry-after");
-    const answer = jsonAnswer(res.status, errorText(res.status, await res.text(), call.dialect), { retryable: res.status === 429 || res.status >= 500 });
+    const answer = jsonAnswer(res.status, translateError(res.status, await res.text(), call.dialect), { retryable: res.status === 429 || res.status >= 500 });
     if (retryAfter) answer.headers.set("retry-after", retryAfter);
     return ok({ dropped, answer });
   }

@@ -52,7 +52,7 @@ function targetRoute(target: Target, stream: boolean): { path: string; query: st
 }
 
 /** A target's error body, re-shaped into the client's dialect with the same status. */
-function translateError(status: number, text: string, client: Call["dialect"]): string {
+export function translateError(status: number, text: string, client: Call["dialect"]): string {
   let message = `upstream answered ${status}`;
   try {
     const json = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
