@@ -45,7 +45,7 @@ export function buildRuntime(config: CompanionConfig, shared: Shared, previous?:
   for (const project of config.projects) for (const key of project.keys) projectsByKeyHash.set(keyHash(key), project);
   const sameLink = previous && JSON.stringify(previous.config.link) === JSON.stringify(config.link);
   const link = sameLink ? previous.link : config.link ? createLink(config.link, { log: (f) => shared.log("info", "link", f) }) : null;
-  const ollama = config.ollama ? new OllamaClient(config.ollama) : null;
+  const ollama = config.ollama ? new OllamaClient({ ...config.ollama, userAgent: config.server.gatewayUserAgent }) : null;
   const hashKey = createHash("sha256").update(`ferry-cache-key\n${config.link?.secret ?? config.projects.map((p) => p.keys.join(",")).join(";")}`).digest("base64url");
   return { config, projectsByKeyHash, link, ollama, hashKey, ...shared };
 }

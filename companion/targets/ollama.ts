@@ -4,7 +4,7 @@
  * fetch Responses so the caller streams the NDJSON body without buffering.
  *
  * Nothing from the client's request reaches Ollama but the translated body: the only header
- * set here is `content-type: application/json` (fetch adds its own defaults).
+ * set here is `content-type: application/json` and the gateway's user agent.
  *
  * Timeouts: `headersTimeoutMs` bounds the wait for the response headers (a model load counts);
  * once they are in, the body may take as long as it needs and only the caller's signal can stop
@@ -24,6 +24,8 @@ export interface OllamaTags {
 export interface OllamaClientOptions {
   baseUrl: string;
   headersTimeoutMs: number;
+  /** Sent instead of fetch's default, like every other request that leaves the companion. */
+  userAgent?: string;
 }
 
 /** A type literal (not an interface) so it fits readiness's `Record<string, unknown>` detail. */
@@ -39,10 +41,12 @@ const REACH_TIMEOUT_MS = 3_000;
 export class OllamaClient {
   readonly baseUrl: string;
   readonly headersTimeoutMs: number;
+  private readonly userAgent: string | undefined;
 
   constructor(opts: OllamaClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     this.headersTimeoutMs = opts.headersTimeoutMs;
+    this.userAgent = opts.userAgent;
   }
 
   /** POST /api/chat; the Response is unread (NDJSON when `body.stream`, else one JSON object). */
@@ -83,9 +87,10 @@ export class OllamaClient {
     const onTimeout = () => headersPhase.abort(timeout.reason);
     timeout.addEventListener("abort", onTimeout, { once: true });
     const combined = signal ? AbortSignal.any([signal, headersPhase.signal]) : headersPhase.signal;
-    const init: RequestInit = { method, signal: combined };
+    const headers: Record<string, string> = this.userAgent ? { "user-agent": this.userAgent } : {};
+    const init: RequestInit = { method, signal: combined, headers };
     if (body !== undefined) {
-      init.headers = { "content-type": "application/json" };
+      headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);
     }
     try {

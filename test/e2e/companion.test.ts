@@ -246,6 +246,7 @@ describe("Ollama targets and fallback", () => {
     const sent = chain.ollama.requests.filter((r) => r.path === "/api/chat");
     expect(sent.at(-1)!.body).toMatchObject({ model: "qwen2.5-coder:7b", stream: true });
     expect(Object.keys(sent.at(-1)!.headers).some((h) => h.startsWith("x-stainless"))).toBe(false);
+    expect(sent.at(-1)!.headers["user-agent"]).toBe("ferry-test-gateway/1.0");
   });
 
   it("embeds through Ollama's /api/embed", async () => {
