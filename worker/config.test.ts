@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { companionMayUse, formatPath, getConfig, loadConfig, type ConfigIssue, type EdgeConfig } from "./config.ts";
 
-const INLINE_KEY = "sk-test-INLINEKEYVALUE-0001";
-const ENV_KEY = "sk-ant-test-ENVKEYVALUE-0002";
+const INLINE_KEY = "fake-test-INLINEKEYVALUE-0001";
+const ENV_KEY = "fake-ant-test-ENVKEYVALUE-0002";
 const OFFICE_SECRET = "office-secret-VALUE-0123456789abcdef-xyz";
 const OTHER_SECRET = "other-secret-VALUE-fedcba9876543210-xyz";
 const SECRET_VALUES = [INLINE_KEY, ENV_KEY, OFFICE_SECRET, OTHER_SECRET];

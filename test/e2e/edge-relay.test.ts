@@ -272,7 +272,7 @@ describe("providers", () => {
       "x-claude-code-session-id": "5b1c0e7a",
       cookie: "session=abc",
       "x-forwarded-for": "10.1.2.3",
-      "x-api-key": "sk-office-project-key-should-not-pass",
+      "x-api-key": "office-project-key-should-not-pass",
       authorization: "Bearer office-token",
     });
     expect(res.status).toBe(200);
