@@ -148,6 +148,9 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
   /** Features the hub could not carry to the target (recorded and announced). */
   let dropped: string[] = [];
   let lastFailure: { status: number; code: ClientErrorCode; message: string } | null = null;
+  const scrub = { policy: rt.config.scrub, gatewayUserAgent: rt.config.server.gatewayUserAgent, hashKey: rt.hashKey };
+  // The body's identity depends on the client's dialect only: scrubbed once, whatever the targets.
+  const scrubbed = call.body ? await scrubBody(call.body, bodyDialect(call), scrub) : null;
   for (const [attempt, target] of targets.entries()) {
     const skip = unsupported(rt, call, target);
     if (skip) {
@@ -155,19 +158,12 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
       lastFailure = { status: 400, code: "unsupported", message: skip };
       continue;
     }
-    const headers = scrubHeaders(call.headers, target.kind === "edge" ? target.dialect : "ollama", {
-      policy: rt.config.scrub,
-      gatewayUserAgent: rt.config.server.gatewayUserAgent,
-      hashKey: rt.hashKey,
-    });
-    const body = call.body
-      ? await scrubBody(call.body, bodyDialect(call), { policy: rt.config.scrub, gatewayUserAgent: rt.config.server.gatewayUserAgent, hashKey: rt.hashKey })
-      : null;
-    audit.removed = [...new Set([...headers.removed, ...(body?.removed ?? [])])];
+    const headers = scrubHeaders(call.headers, target.kind === "edge" ? target.dialect : "ollama", scrub);
+    audit.removed = [...new Set([...headers.removed, ...(scrubbed?.removed ?? [])])];
     try {
       // The edge refuses to start one request id twice; a fallback to another target is a new
       // request, so it gets its own id (the audit record keeps the caller's).
-      const outbound = { requestId: attempt === 0 ? requestId : `${requestId}-${attempt}`, headers: headers.headers, body: body?.body ?? null };
+      const outbound = { requestId: attempt === 0 ? requestId : `${requestId}-${attempt}`, headers: headers.headers, body: scrubbed?.body ?? null };
       if (COUNTING.has(call.endpoint) && needsHub(rt, call, target)) {
         answer = localTokenCount(call);
       } else if (needsHub(rt, call, target)) {
