@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { CompanionConfigSchema, type CompanionConfigInput } from "../companion/config/schema.ts";
 import { fakeKey, randomSecret, startEdge, type Edge } from "../test/helpers/edge.ts";
-import { CLK_TCK, killLeftoverWorkerd, memory, pad, percentile, readStat, round, sampleWorkerd, workerdCpuMs, workerdPids } from "./common.ts";
+import { closedLoop, CLK_TCK, killLeftoverWorkerd, latencySummary, memory, pad, readStat, round, sampleWorkerd, workerdCpuMs, workerdPids, type RunResult, type Sample } from "./common.ts";
 import { jsonAnswer, SSE_EVENTS, sseEvents, startBenchUpstream, type BenchUpstream } from "./upstream.ts";
 
 // Miniflare would otherwise try to download the `Request.cf` placeholder from the internet.
@@ -57,10 +57,6 @@ const COMPANION_SCRIPT = fileURLToPath(new URL("./companion-process.ts", import.
 
 const deadline = new AbortController();
 
-interface Sample {
-  totalMs: number;
-  ttfbMs: number;
-}
 type Call = (signal: AbortSignal) => Promise<Response>;
 
 async function timed(call: Call, expectBytes: number, expectTarget: string | null): Promise<Sample> {
@@ -89,35 +85,10 @@ async function timed(call: Call, expectBytes: number, expectTarget: string | nul
   return { totalMs, ttfbMs };
 }
 
-interface RunResult {
-  samples: Sample[];
-  errors: number;
-  firstError?: string;
-  wallMs: number;
-}
 
 /** `requests` calls, `concurrency` at a time (closed loop: each slot starts its next call when one ends). */
-async function run(requests: number, concurrency: number, call: Call, expectBytes: number, expectTarget: string | null): Promise<RunResult> {
-  const samples: Sample[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  let issued = 0;
-  const t0 = performance.now();
-  const slot = async () => {
-    while (issued < requests) {
-      if (deadline.signal.aborted) throw deadline.signal.reason;
-      issued++;
-      try {
-        samples.push(await timed(call, expectBytes, expectTarget));
-      } catch (e) {
-        if (deadline.signal.aborted) throw deadline.signal.reason;
-        errors++;
-        firstError ??= e instanceof Error ? e.message : String(e);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, slot));
-  return { samples, errors, ...(firstError ? { firstError } : {}), wallMs: performance.now() - t0 };
+function run(requests: number, concurrency: number, call: Call, expectBytes: number, expectTarget: string | null): Promise<RunResult> {
+  return closedLoop(requests, concurrency, deadline.signal, () => timed(call, expectBytes, expectTarget));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,8 +248,6 @@ async function phase(kind: Kind, target: Target, concurrency: number, requests: 
   const w1 = sampleWorkerd();
   const u1 = await upstream!.cpuUsage();
   const wd = workerdCpuMs(w0, w1);
-  const total = r.samples.map((s) => s.totalMs).sort((a, b) => a - b);
-  const ttfb = r.samples.map((s) => s.ttfbMs).sort((a, b) => a - b);
   const done = Math.max(1, r.samples.length + r.errors);
   const nodeMs = (c1.user + c1.system) / 1000;
   const upstreamMs = u0 && u1 ? (u1.user + u1.system - u0.user - u0.system) / 1000 : NaN;
@@ -287,14 +256,7 @@ async function phase(kind: Kind, target: Target, concurrency: number, requests: 
     target,
     concurrency,
     requests,
-    ok: r.samples.length,
-    errors: r.errors,
-    ...(r.firstError ? { firstError: r.firstError } : {}),
-    wallMs: round(r.wallMs, 1),
-    rps: round(r.samples.length / (r.wallMs / 1000), 1),
-    p50Ms: round(percentile(total, 50)),
-    p99Ms: round(percentile(total, 99)),
-    ...(kind === "streaming" ? { ttfbP50Ms: round(percentile(ttfb, 50)), ttfbP99Ms: round(percentile(ttfb, 99)) } : {}),
+    ...latencySummary(r, kind === "streaming"),
     companionCpuMsPerReq: round(((k1 - k0) * 1000) / CLK_TCK / done, 3),
     workerdCpuMsPerReq: round(wd.ms / done, 3),
     ...(wd.lost ? { workerdCpuSampleLost: true } : {}),

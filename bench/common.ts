@@ -108,3 +108,60 @@ export const round = (x: number, digits = 2) => (Number.isFinite(x) ? Number(x.t
 export function pad(s: string, w: number, right = false) {
   return right ? s.padStart(w) : s.padEnd(w);
 }
+
+/** One timed request. */
+export interface Sample {
+  totalMs: number;
+  ttfbMs: number;
+}
+
+export interface RunResult {
+  samples: Sample[];
+  errors: number;
+  firstError?: string;
+  wallMs: number;
+}
+
+/**
+ * `requests` calls of `once`, `concurrency` at a time (closed loop: each slot starts its next
+ * call when one ends). A failed call is counted; the deadline ends the whole run.
+ */
+export async function closedLoop(requests: number, concurrency: number, deadline: AbortSignal, once: () => Promise<Sample>): Promise<RunResult> {
+  const samples: Sample[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  let issued = 0;
+  const t0 = performance.now();
+  const stop = () => deadline.reason ?? new Error("benchmark deadline passed");
+  const slot = async () => {
+    while (issued < requests) {
+      if (deadline.aborted) throw stop();
+      issued++;
+      try {
+        samples.push(await once());
+      } catch (e) {
+        if (deadline.aborted) throw stop();
+        errors++;
+        firstError ??= e instanceof Error ? e.message : String(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, slot));
+  return { samples, errors, ...(firstError ? { firstError } : {}), wallMs: performance.now() - t0 };
+}
+
+/** Counts, throughput and latency percentiles of a run (TTFB for streams). */
+export function latencySummary(r: RunResult, streaming: boolean) {
+  const total = r.samples.map((s) => s.totalMs).sort((a, b) => a - b);
+  const ttfb = r.samples.map((s) => s.ttfbMs).sort((a, b) => a - b);
+  return {
+    ok: r.samples.length,
+    errors: r.errors,
+    ...(r.firstError ? { firstError: r.firstError } : {}),
+    wallMs: round(r.wallMs, 1),
+    rps: round(r.samples.length / (r.wallMs / 1000), 1),
+    p50Ms: round(percentile(total, 50)),
+    p99Ms: round(percentile(total, 99)),
+    ...(streaming ? { ttfbP50Ms: round(percentile(ttfb, 50)), ttfbP99Ms: round(percentile(ttfb, 99)) } : {}),
+  };
+}

@@ -9,7 +9,7 @@
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { fakeKey, randomSecret, signedFetch, startEdge, type Edge, type Signer } from "../test/helpers/edge.ts";
-import { CLK_TCK, killLeftoverWorkerd, memory, pad, percentile, readStat, round, sampleWorkerd, workerdCpuMs, workerdPids } from "./common.ts";
+import { closedLoop, CLK_TCK, killLeftoverWorkerd, latencySummary, memory, pad, readStat, round, sampleWorkerd, workerdCpuMs, workerdPids, type RunResult, type Sample } from "./common.ts";
 import { jsonAnswer, SSE_EVENTS, sseEvents, startBenchUpstream, type BenchUpstream } from "./upstream.ts";
 
 // Miniflare would otherwise try to download the `Request.cf` placeholder from the internet.
@@ -41,10 +41,6 @@ const CLIENT = "Node global fetch (undici in Node core; keep-alive connection po
 const deadline = new AbortController();
 
 
-interface Sample {
-  totalMs: number;
-  ttfbMs: number;
-}
 
 /** One request: resolves with its timings, or throws. `expectBytes` checks the body arrived whole. */
 type Call = (signal: AbortSignal) => Promise<Response>;
@@ -71,35 +67,10 @@ async function timed(call: Call, expectBytes: number): Promise<Sample> {
   return { totalMs, ttfbMs };
 }
 
-interface RunResult {
-  samples: Sample[];
-  errors: number;
-  firstError?: string;
-  wallMs: number;
-}
 
 /** `requests` calls, `concurrency` at a time (closed loop: each slot starts its next call when one ends). */
-async function run(requests: number, concurrency: number, call: Call, expectBytes: number): Promise<RunResult> {
-  const samples: Sample[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  let issued = 0;
-  const t0 = performance.now();
-  const slot = async () => {
-    while (issued < requests) {
-      if (deadline.signal.aborted) throw new Error("benchmark deadline passed");
-      issued++;
-      try {
-        samples.push(await timed(call, expectBytes));
-      } catch (e) {
-        if (deadline.signal.aborted) throw new Error("benchmark deadline passed");
-        errors++;
-        firstError ??= e instanceof Error ? e.message : String(e);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, slot));
-  return { samples, errors, ...(firstError ? { firstError } : {}), wallMs: performance.now() - t0 };
+function run(requests: number, concurrency: number, call: Call, expectBytes: number): Promise<RunResult> {
+  return closedLoop(requests, concurrency, deadline.signal, () => timed(call, expectBytes));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,22 +109,13 @@ async function phase(kind: Kind, target: Target, concurrency: number, requests: 
   const c1 = process.cpuUsage(c0);
   const w1 = sampleWorkerd();
   const cpu = workerdCpuMs(w0, w1);
-  const total = r.samples.map((s) => s.totalMs).sort((a, b) => a - b);
-  const ttfb = r.samples.map((s) => s.ttfbMs).sort((a, b) => a - b);
   const done = r.samples.length + r.errors;
   const result: PhaseResult = {
     kind,
     target,
     concurrency,
     requests,
-    ok: r.samples.length,
-    errors: r.errors,
-    ...(r.firstError ? { firstError: r.firstError } : {}),
-    wallMs: round(r.wallMs, 1),
-    rps: round(r.samples.length / (r.wallMs / 1000), 1),
-    p50Ms: round(percentile(total, 50)),
-    p99Ms: round(percentile(total, 99)),
-    ...(kind === "streaming" ? { ttfbP50Ms: round(percentile(ttfb, 50)), ttfbP99Ms: round(percentile(ttfb, 99)) } : {}),
+    ...latencySummary(r, kind === "streaming"),
     workerdCpuMs: round(cpu.ms, 0),
     workerdCpuMsByPid: cpu.byPid,
     workerdCpuMsPerReq: round(cpu.ms / Math.max(1, done), 3),

@@ -18,7 +18,7 @@ import { createLink, type EdgeLink } from "../companion/link/link.ts";
 import type { LinkConfigInput } from "../companion/link/config.ts";
 import type { LinkRequest } from "../companion/link/types.ts";
 import { fakeKey, randomSecret, startEdge, type Edge } from "../test/helpers/edge.ts";
-import { CLK_TCK, killLeftoverWorkerd, pad, percentile, round, sampleWorkerd, workerdCpuMs, workerdPids } from "./common.ts";
+import { closedLoop, CLK_TCK, killLeftoverWorkerd, latencySummary, pad, percentile, round, sampleWorkerd, workerdCpuMs, workerdPids, type RunResult, type Sample } from "./common.ts";
 import { startDelayProxy, type DelayProxy } from "./delay-proxy.ts";
 import { jsonAnswer, SSE_EVENTS, sseEvents, startBenchUpstream, type BenchUpstream } from "./upstream.ts";
 
@@ -56,10 +56,6 @@ const DIRECT_CLIENT = "undici fetch (the package the https transport uses) with 
 
 const deadline = new AbortController();
 
-interface Sample {
-  totalMs: number;
-  ttfbMs: number;
-}
 
 /** What a call hands back: the link's response shape (a direct fetch is adapted to it). */
 interface Answer {
@@ -103,38 +99,10 @@ async function timed(call: Call, expectBytes: number, expectTransport: string): 
   }
 }
 
-interface RunResult {
-  samples: Sample[];
-  errors: number;
-  firstError?: string;
-  wallMs: number;
-}
 
 /** `requests` calls, `concurrency` at a time (closed loop: each slot starts its next call when one ends). */
-async function run(requests: number, concurrency: number, call: Call, expectBytes: number, expectTransport: string): Promise<RunResult> {
-  const samples: Sample[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  let issued = 0;
-  const t0 = performance.now();
-  const slot = async () => {
-    while (issued < requests) {
-      if (deadline.signal.aborted) throw new Error("benchmark deadline passed");
-      issued++;
-      try {
-        samples.push(await timed(call, expectBytes, expectTransport));
-      } catch (e) {
-        if (deadline.signal.aborted) throw new Error("benchmark deadline passed");
-        errors++;
-        firstError ??= e instanceof Error ? e.message : String(e);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, slot));
-  const wallMs = performance.now() - t0;
-  // Per-request links closing in the background: let them finish before the next phase.
-  await Promise.race([Promise.allSettled(pendingAfter.splice(0)), new Promise((r) => setTimeout(r, 5_000).unref())]);
-  return { samples, errors, ...(firstError ? { firstError } : {}), wallMs };
+function run(requests: number, concurrency: number, call: Call, expectBytes: number, expectTransport: string): Promise<RunResult> {
+  return closedLoop(requests, concurrency, deadline.signal, () => timed(call, expectBytes, expectTransport));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,8 +147,6 @@ async function phase(kind: Kind, target: Target, concurrency: number, requests: 
   const w1 = sampleWorkerd();
   const u1 = await upstream!.cpuUsage();
   const cpu = workerdCpuMs(w0, w1);
-  const total = r.samples.map((s) => s.totalMs).sort((a, b) => a - b);
-  const ttfb = r.samples.map((s) => s.ttfbMs).sort((a, b) => a - b);
   const done = Math.max(1, r.samples.length + r.errors);
   const nodeMs = (c1.user + c1.system) / 1000;
   const upstreamMs = u0 && u1 ? (u1.user + u1.system - u0.user - u0.system) / 1000 : NaN;
@@ -189,14 +155,7 @@ async function phase(kind: Kind, target: Target, concurrency: number, requests: 
     target,
     concurrency,
     requests,
-    ok: r.samples.length,
-    errors: r.errors,
-    ...(r.firstError ? { firstError: r.firstError } : {}),
-    wallMs: round(r.wallMs, 1),
-    rps: round(r.samples.length / (r.wallMs / 1000), 1),
-    p50Ms: round(percentile(total, 50)),
-    p99Ms: round(percentile(total, 99)),
-    ...(kind === "streaming" ? { ttfbP50Ms: round(percentile(ttfb, 50)), ttfbP99Ms: round(percentile(ttfb, 99)) } : {}),
+    ...latencySummary(r, kind === "streaming"),
     workerdCpuMsPerReq: round(cpu.ms / done, 3),
     ...(cpu.lost ? { workerdCpuSampleLost: true } : {}),
     nodeCpuMsPerReq: round(nodeMs / done, 3),
