@@ -2,7 +2,6 @@
  * Structured JSON log lines. Callers pass ids, names and numbers only: never a key, a
  * secret, a header value or a body.
  */
-export type LogFields = Record<string, string | number | boolean | undefined>;
 
 export function log(level: "debug" | "info" | "warn" | "error", fields: Record<string, unknown>): void {
   const line = JSON.stringify({ level, time: new Date().toISOString(), ...fields });

@@ -8,14 +8,12 @@ import type { Target } from "../routing.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Usage, UsageTapDialect } from "../usage.ts";
 
-export type UsageDialect = UsageTapDialect;
-
 export interface TargetAnswer {
   status: number;
   headers: Headers;
   body: ReadableStream<Uint8Array> | null;
   streaming: boolean;
-  usageDialect: UsageDialect;
+  usageDialect: UsageTapDialect;
   /** A failure worth trying the next target for (429, 5xx). */
   retryable: boolean;
   /** When the target measured usage itself (translated streams). */
@@ -38,7 +36,7 @@ function passHeaders(from: Headers): Headers {
 
 const encoder = new TextEncoder();
 
-export function usageDialectOf(call: Call): UsageDialect {
+export function usageDialectOf(call: Call): UsageTapDialect {
   switch (call.endpoint) {
     case "anthropic.messages":
     case "anthropic.count_tokens":
