@@ -14,6 +14,7 @@ import { keyHash, type Runtime } from "./runtime.ts";
 import { scrubBody, scrubHeaders } from "./scrub/index.ts";
 import { sendToTarget, type TargetAnswer } from "./targets/send.ts";
 import { canTranslate, translateCall } from "./hub/translate.ts";
+import { clientCodec, conversationDialect } from "./hub/registry.ts";
 import { canTranslateEmbeddings, isEmbeddingsEndpoint, translateEmbeddings } from "./hub/translate-embeddings.ts";
 import type { AuditRecord } from "./audit/types.ts";
 import { estimateTokens, UsageTap, type Usage } from "./usage.ts";
@@ -296,7 +297,8 @@ function needsHub(rt: Runtime, call: Call, target: Target): boolean {
   if (call.proxy) return false;
   if (target.kind === "ollama") return true;
   if (target.dialect !== call.dialect) return true;
-  return call.endpoint === "openai.responses" && !rt.config.edgePools[target.pool]?.responsesApi;
+  const from = clientCodec(call.endpoint);
+  return from !== null && from.dialect !== conversationDialect(call.endpoint, target, rt.config.edgePools[target.pool]);
 }
 
 /** Why this target cannot take this call at all. */

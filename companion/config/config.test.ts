@@ -57,6 +57,21 @@ projects:
     expect(JSON.stringify(result.error)).not.toContain(KEY);
   });
 
+  it("refuses an OpenAI pool that serves no API, or translates via one it does not serve", () => {
+    const text = `
+edgePools:
+  none: { dialect: openai, chatApi: false }
+  via: { dialect: openai, translateVia: responses }
+  ok: { dialect: openai, chatApi: false, responsesApi: true }
+projects:
+  - { id: a, keys: ["${KEY}"] }
+`;
+    const result = parseConfig(text, {});
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.map((i) => i.path).sort()).toEqual(["edgePools.none.chatApi", "edgePools.via.translateVia"]);
+  });
+
   it("refuses YAML that does not parse, giving the line but not the text", () => {
     const result = parseConfig(`projects:\n  - id: a\n    keys: [${KEY}\n`, {});
     expect(result.ok).toBe(false);

@@ -44,7 +44,19 @@ export const EdgePoolSchema = z.strictObject({
    * do not). When false, Responses clients (Codex) are translated to Chat Completions.
    */
   responsesApi: z.boolean().default(false),
+  /**
+   * The pool serves Chat Completions (every OpenAI-compatible host does). When false, Chat
+   * clients are translated to the Responses API (responsesApi must then be true).
+   */
+  chatApi: z.boolean().default(true),
+  /**
+   * Which OpenAI API the hub speaks to this pool for clients of other dialects (Anthropic,
+   * Gemini, Ollama). Default: chat when the pool serves it, else responses. Responses carries
+   * reasoning items across turns, which OpenAI's reasoning models prefer.
+   */
+  translateVia: z.enum(["chat", "responses"]).optional(),
 });
+export type EdgePool = z.output<typeof EdgePoolSchema>;
 
 export const ScrubSchema = z.strictObject({
   /** Request headers allowed to leave, per target dialect, besides content-type and accept. */

@@ -1,6 +1,7 @@
 /** The codecs, by hub dialect, and which codec serves each client endpoint and target. */
-import type { Dialect } from "../config/schema.ts";
+import type { Dialect, EdgePool } from "../config/schema.ts";
 import type { Endpoint } from "../pipeline.ts";
+import type { Target } from "../routing.ts";
 import { codec as anthropic } from "./anthropic/index.ts";
 import type { DialectCodec, HubDialect } from "./codec.ts";
 import { codec as gemini } from "./gemini/index.ts";
@@ -36,8 +37,26 @@ export function clientCodec(endpoint: Endpoint): DialectCodec | null {
 }
 
 /**
- * The codec a target is spoken to with. OpenAI-dialect pools get Chat Completions: every
- * OpenAI-compatible host (DeepSeek, NVIDIA, DashScope, OpenRouter…) serves it.
+ * The hub dialect a conversation call is spoken to a target in. OpenAI pools serve Chat
+ * Completions, the Responses API or both (edgePools.<pool>.chatApi / responsesApi): a client of
+ * either OpenAI API keeps its own when the pool serves it; every other client gets the pool's
+ * `translateVia` (default chat when served: every OpenAI-compatible host speaks it).
+ */
+export function conversationDialect(endpoint: Endpoint, target: Target, pool: EdgePool | undefined): HubDialect {
+  if (target.kind === "ollama") return "ollama";
+  if (target.dialect !== "openai") return target.dialect;
+  const chat = pool?.chatApi ?? true;
+  const responses = pool?.responsesApi ?? false;
+  if (endpoint === "openai.chat" && chat) return "openai-chat";
+  if (endpoint === "openai.responses" && responses) return "openai-responses";
+  if (endpoint === "openai.chat" || endpoint === "openai.responses") return responses && !chat ? "openai-responses" : "openai-chat";
+  const via = pool?.translateVia ?? (chat ? "chat" : "responses");
+  return via === "responses" ? "openai-responses" : "openai-chat";
+}
+
+/**
+ * The codec a target's embeddings (and other non-conversation calls) are spoken with: OpenAI's
+ * embeddings belong to the Chat codec.
  */
 export function targetCodec(target: Dialect | "ollama"): DialectCodec {
   switch (target) {

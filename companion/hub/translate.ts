@@ -12,10 +12,10 @@ import { describeTarget, type Target } from "../routing.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Outbound, TargetAnswer } from "../targets/send.ts";
 import type { Usage } from "../usage.ts";
-import type { DialectCodec, HubError } from "./codec.ts";
+import type { DialectCodec, HubDialect, HubError } from "./codec.ts";
 import type { IrDrop, IrEvent, IrUsage } from "./ir.ts";
 import { IrAccumulator } from "./accumulate.ts";
-import { clientCodec, targetCodec } from "./registry.ts";
+import { clientCodec, CODECS, conversationDialect } from "./registry.ts";
 
 const encoder = new TextEncoder();
 
@@ -33,21 +33,22 @@ function toUsage(u: IrUsage | undefined, into: Usage): void {
   if (u.reasoningTokens !== undefined) into.reasoningTokens = u.reasoningTokens;
 }
 
-/** The wire call for a target dialect: path, query and whether the answer streams as SSE. */
-function targetRoute(target: Target, stream: boolean): { path: string; query: string } {
-  if (target.kind === "ollama") return { path: "/api/chat", query: "" };
-  switch (target.dialect) {
+/** The wire call for a target in a hub dialect: path and query. */
+function targetRoute(target: Target, dialect: HubDialect, stream: boolean): { path: string; query: string } {
+  const model = encodeURIComponent(target.model);
+  // Azure OpenAI: the v1 Responses route takes the deployment as `model`; chat is per deployment.
+  const azure = target.kind === "edge" && target.azureApiVersion ? `?api-version=${encodeURIComponent(target.azureApiVersion)}` : null;
+  switch (dialect) {
+    case "ollama":
+      return { path: "/api/chat", query: "" };
     case "anthropic":
       return { path: "/v1/messages", query: "" };
-    case "openai":
-      if (target.azureApiVersion) {
-        return { path: `/openai/deployments/${encodeURIComponent(target.model)}/chat/completions`, query: `?api-version=${encodeURIComponent(target.azureApiVersion)}` };
-      }
-      return { path: "/v1/chat/completions", query: "" };
+    case "openai-chat":
+      return azure ? { path: `/openai/deployments/${model}/chat/completions`, query: azure } : { path: "/v1/chat/completions", query: "" };
+    case "openai-responses":
+      return azure ? { path: "/openai/responses", query: azure } : { path: "/v1/responses", query: "" };
     case "gemini":
-      return stream
-        ? { path: `/v1beta/models/${encodeURIComponent(target.model)}:streamGenerateContent`, query: "?alt=sse" }
-        : { path: `/v1beta/models/${encodeURIComponent(target.model)}:generateContent`, query: "" };
+      return stream ? { path: `/v1beta/models/${model}:streamGenerateContent`, query: "?alt=sse" } : { path: `/v1beta/models/${model}:generateContent`, query: "" };
   }
 }
 
@@ -71,7 +72,7 @@ export function canTranslate(call: Call): boolean {
 export async function translateCall(rt: Runtime, call: Call, target: Target, out: Outbound): Promise<Result<Translation, HubError>> {
   const from = clientCodec(call.endpoint);
   if (!from) return err({ code: "unsupported", message: `${call.endpoint} cannot be translated to another dialect` });
-  const to: DialectCodec = targetCodec(target.kind === "ollama" ? "ollama" : target.dialect);
+  const to: DialectCodec = CODECS[conversationDialect(call.endpoint, target, target.kind === "edge" ? rt.config.edgePools[target.pool] : undefined)];
   const decoded = from.decodeRequest(out.body, { model: target.model, stream: call.stream });
   if (!decoded.ok) return decoded;
   const ir = { ...decoded.value, model: target.model, stream: call.stream, streamUsage: true };
@@ -84,7 +85,7 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
     return err({ code: "unsupported", message: `${describeTarget(target)} cannot express ${refused.feature} (${refused.reason}); this office refuses to drop it (hub.refuseDrops)` });
   }
   const body = encoder.encode(JSON.stringify(encoded.value.body));
-  const route = targetRoute(target, call.stream);
+  const route = targetRoute(target, to.dialect, call.stream);
 
   let res: Response;
   if (target.kind === "ollama") {

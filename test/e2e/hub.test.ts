@@ -17,6 +17,7 @@ let chain: Chain;
 const TARGETS = {
   anthropic: "to-anthropic",
   "openai-chat": "to-openai",
+  "openai-responses": "to-responses",
   gemini: "to-gemini",
   ollama: "to-ollama",
 } as const;
@@ -26,13 +27,21 @@ beforeAll(async () => {
     pools: {
       anthropic: { type: "anthropic", prefix: "/ant" },
       openai: { type: "openai", prefix: "/oai" },
+      responses: { type: "openai", prefix: "/rsp" },
       gemini: { type: "gemini", prefix: "/gem" },
     },
     companion: () => ({
-      edgePools: { anthropic: { dialect: "anthropic" }, openai: { dialect: "openai" }, gemini: { dialect: "gemini" } },
+      edgePools: {
+        anthropic: { dialect: "anthropic" },
+        openai: { dialect: "openai" },
+        // Served the Responses API only: every client is translated to it.
+        responses: { dialect: "openai", responsesApi: true, chatApi: false },
+        gemini: { dialect: "gemini" },
+      },
       models: {
         "to-anthropic": ["edge:anthropic/claude-target"],
         "to-openai": ["edge:openai/gpt-target"],
+        "to-responses": ["edge:responses/gpt-resp-target"],
         "to-gemini": ["edge:gemini/gemini-target"],
         "to-ollama": ["ollama:qwen-target"],
       },
@@ -41,6 +50,7 @@ beforeAll(async () => {
   });
   chain.up.on("/ant", mocks.anthropicMessages());
   chain.up.on("/oai", mocks.openai());
+  chain.up.on("/rsp", mocks.openai());
   chain.up.on("/gem", mocks.geminiGenerate());
   chain.ollama.chatStream = textStream("qwen-target", ["Hello from ", "the stand-in"]);
   chain.ollama.chatReply = { ...defaultChatReply("qwen-target"), message: { role: "assistant", content: DEFAULT_TEXT } };
@@ -141,6 +151,19 @@ describe("what the targets received", () => {
       expect(body.model).toBe("gpt-target");
       expect(body.messages[0]).toMatchObject({ role: "system" });
     }
+    const rsp = chain.up.hits("/rsp");
+    expect(rsp.length).toBe(10);
+    for (const rec of rsp) {
+      expect(rec.url).toBe("/rsp/v1/responses");
+      const body = JSON.parse(rec.body.toString());
+      expect(body.model).toBe("gpt-resp-target");
+      expect(body.instructions).toBe("be brief");
+      if (body.input === "hi") continue; // the Responses client's own request, passed through
+      // Translated: nothing kept at OpenAI, reasoning asked back for the next turn.
+      expect(body.store).toBe(false);
+      expect(body.input).toEqual([{ type: "message", role: "user", content: [{ type: "input_text", text: "hi" }] }]);
+    }
+    expect(rsp.filter((r) => JSON.parse(r.body.toString()).store === false)).toHaveLength(8);
     const gem = chain.up.hits("/gem");
     expect(gem.length).toBe(10);
     for (const rec of gem) {
