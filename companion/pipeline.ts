@@ -17,6 +17,7 @@ import { canTranslate, translateCall } from "./hub/translate.ts";
 import { clientCodec, conversationDialect } from "./hub/registry.ts";
 import { canTranslateEmbeddings, isEmbeddingsEndpoint, translateEmbeddings } from "./hub/translate-embeddings.ts";
 import type { AuditRecord } from "./audit/types.ts";
+import type { IrDrop } from "./hub/ir.ts";
 import { estimateTokens, UsageTap, type Usage } from "./usage.ts";
 import { countPromptTokens } from "./tokens.ts";
 
@@ -148,6 +149,8 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
   let answer: TargetAnswer | null = null;
   /** Features the hub could not carry to the target (recorded and announced). */
   let dropped: string[] = [];
+  /** Drops met while a translated answer streams (known only once it has ended). */
+  let streamDropped: IrDrop[] = [];
   let lastFailure: { status: number; code: ClientErrorCode; message: string } | null = null;
   const scrub = { policy: rt.config.scrub, gatewayUserAgent: rt.config.server.gatewayUserAgent, hashKey: rt.hashKey };
   // The body's identity depends on the client's dialect only: scrubbed once, whatever the targets.
@@ -177,6 +180,7 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
         }
         answer = translated.value.answer;
         dropped = translated.value.dropped.map((d) => d.feature);
+        streamDropped = translated.value.streamDropped ?? [];
       } else {
         answer = await sendToTarget(rt, call, target as Extract<Target, { kind: "edge" }>, outbound);
       }
@@ -231,6 +235,7 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
   const end = async (how: "ok" | "error" | "cancelled") => {
     const usage = tap.end();
     if (content) audit.content = content.record();
+    for (const d of streamDropped) audit.removed.push(`dropped:${d.feature}`);
     audit.inputTokens = usage.inputTokens ?? null;
     audit.outputTokens = usage.outputTokens ?? null;
     audit.ttfbMs = firstByteAt === null ? null : firstByteAt - started;

@@ -136,6 +136,11 @@ export interface IrResponse {
   stopReason: IrStopReason;
   stopSequence?: string;
   usage: IrUsage;
+  /**
+   * What the target answered that the IR cannot hold (server-tool blocks, citations, grounding,
+   * generated media…), recorded by the target's decoder so the pipeline can announce or refuse it.
+   */
+  dropped?: IrDrop[];
 }
 
 export type IrEvent =
@@ -149,6 +154,8 @@ export type IrEvent =
   /** Usage known mid-stream (may repeat; the latest values win). */
   | { type: "usage"; usage: IrUsage }
   | { type: "finish"; stopReason: IrStopReason; stopSequence?: string; usage?: IrUsage }
+  /** Part of the target's stream the IR cannot hold was left out (encoders write nothing for it). */
+  | { type: "dropped"; drop: IrDrop }
   /** The upstream failed mid-stream: encoders emit their dialect's own error event. */
   | { type: "error"; status: number; code: string; message: string };
 

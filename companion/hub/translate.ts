@@ -13,7 +13,7 @@ import type { Runtime } from "../runtime.ts";
 import type { Outbound, TargetAnswer } from "../targets/send.ts";
 import type { Usage } from "../usage.ts";
 import type { DialectCodec, HubDialect, HubError } from "./codec.ts";
-import type { IrDrop, IrEvent, IrUsage } from "./ir.ts";
+import type { IrDrop, IrEvent, IrPart, IrUsage } from "./ir.ts";
 import { IrAccumulator } from "./accumulate.ts";
 import { clientCodec, CODECS, conversationDialect } from "./registry.ts";
 
@@ -21,8 +21,26 @@ const encoder = new TextEncoder();
 
 export interface Translation {
   answer: TargetAnswer;
-  /** Features dropped on the way (request and answer). */
+  /** Features dropped before the answer's head went out (request, and a whole answer's content). */
   dropped: IrDrop[];
+  /**
+   * Features dropped from a streamed answer as it goes: filled while the body is read, so the
+   * pipeline reads it when the stream ends (the audit record; the head has gone by then).
+   */
+  streamDropped?: IrDrop[];
+}
+
+/** Answer parts the client's dialect has no place for: only Gemini answers carry media. */
+function unshowable(part: IrPart, client: HubDialect): IrDrop | null {
+  if ((part.type === "image" || part.type === "document") && client !== "gemini") {
+    return { feature: `response.part.${part.type}`, reason: `a generated ${part.type} cannot be shown in a ${client} answer` };
+  }
+  return null;
+}
+
+/** The first drop the office refuses (hub.refuseDrops), if any. */
+function refusedDrop(rt: Runtime, drops: readonly IrDrop[]): IrDrop | undefined {
+  return drops.find((d) => matchesAny(d.feature, rt.config.hub.refuseDrops));
 }
 
 function toUsage(u: IrUsage | undefined, into: Usage): void {
@@ -80,7 +98,8 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
   const encoded = to.encodeRequest(ir, { model: target.model });
   if (!encoded.ok) return encoded;
   const dropped = [...ir.dropped, ...encoded.value.dropped];
-  const refused = dropped.find((d) => matchesAny(d.feature, rt.config.hub.refuseDrops));
+  const streamDropped: IrDrop[] = [];
+  const refused = refusedDrop(rt, dropped);
   if (refused) {
     return err({ code: "unsupported", message: `${describeTarget(target)} cannot express ${refused.feature} (${refused.reason}); this office refuses to drop it (hub.refuseDrops)` });
   }
@@ -110,6 +129,7 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
     const text = await res.text();
     return ok({
       dropped,
+      streamDropped,
       answer: {
         status: res.status,
         headers: new Headers({ "content-type": "application/json", ...(res.headers.get("retry-after") ? { "retry-after": res.headers.get("retry-after")! } : {}) }),
@@ -128,12 +148,20 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
     const answer = to.decodeResponse(json);
     if (!answer.ok) {
       const body = JSON.stringify(errorBody(call.dialect, 502, "upstream_failed", `the target's answer could not be read: ${answer.error.message}`));
-      return ok({ dropped, answer: { status: 502, headers: new Headers({ "content-type": "application/json" }), body: new Response(body).body, streaming: false, usageDialect: "openai-chat", retryable: false } });
+      return ok({ dropped, streamDropped, answer: jsonAnswer(502, body) });
     }
     toUsage(answer.value.usage, usage);
     rt.reasoning.remember(answer.value);
+    const answerDropped = [...(answer.value.dropped ?? []), ...answer.value.content.flatMap((p) => unshowable(p, from.dialect) ?? [])];
+    dropped.push(...answerDropped);
+    const refusedAnswer = refusedDrop(rt, answerDropped);
+    if (refusedAnswer) {
+      // The target has answered (and been paid for): the usage still settles the quota.
+      const body = JSON.stringify(errorBody(call.dialect, 502, "unsupported", answerRefusal(refusedAnswer)));
+      return ok({ dropped, streamDropped, answer: { ...jsonAnswer(502, body), usage: usageTap } });
+    }
     const body = JSON.stringify(from.encodeResponse({ ...answer.value, model: ctx.model }, ctx));
-    return ok({ dropped, answer: { status: 200, headers: new Headers({ "content-type": "application/json" }), body: new Response(body).body, streaming: false, usageDialect: "openai-chat", retryable: false, usage: usageTap } });
+    return ok({ dropped, streamDropped, answer: { ...jsonAnswer(200, body), usage: usageTap } });
   }
 
   const includeUsage = Boolean((out.body as { stream_options?: { include_usage?: boolean } } | null)?.stream_options?.include_usage);
@@ -143,9 +171,22 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
   const text = new TextDecoder();
   const reader = res.body.getReader();
   const seen = new IrAccumulator();
+  let refusedMidStream = false;
   const observe = (events: IrEvent[]): string => {
     let outText = "";
     for (const event of events) {
+      if (refusedMidStream) break;
+      const drop = event.type === "dropped" ? event.drop : event.type === "block_start" ? unshowable(event.part, from.dialect) : null;
+      if (drop) {
+        if (!streamDropped.some((d) => d.feature === drop.feature)) streamDropped.push(drop);
+        if (refusedDrop(rt, [drop])) {
+          // What follows would be a different answer than the target gave: stop here, in the client's dialect.
+          refusedMidStream = true;
+          outText += streamEncoder.push({ type: "error", status: 502, code: "unsupported", message: answerRefusal(drop) });
+          break;
+        }
+        if (event.type === "block_start") continue;
+      }
       seen.push(event);
       if (event.type === "usage" || event.type === "start") toUsage(event.usage, usage);
       if (event.type === "finish") toUsage(event.usage, usage);
@@ -179,6 +220,13 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
             return;
           }
           const emitted = observe(decoder.push(text.decode(chunk.value, { stream: true })));
+          if (refusedMidStream) {
+            closed = true;
+            controller.enqueue(encoder.encode(emitted + streamEncoder.end()));
+            controller.close();
+            await reader.cancel().catch(() => {});
+            return;
+          }
           if (emitted) {
             controller.enqueue(encoder.encode(emitted));
             return;
@@ -191,6 +239,7 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
   );
   return ok({
     dropped,
+    streamDropped,
     answer: {
       status: 200,
       headers: new Headers({ "content-type": from.streamContentType({ sse }), "cache-control": "no-cache" }),
@@ -201,6 +250,14 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
       usage: usageTap,
     },
   });
+}
+
+function answerRefusal(drop: IrDrop): string {
+  return `the target's answer holds ${drop.feature} (${drop.reason}); this office refuses to drop it (hub.refuseDrops)`;
+}
+
+function jsonAnswer(status: number, body: string): TargetAnswer {
+  return { status, headers: new Headers({ "content-type": "application/json" }), body: new Response(body).body, streaming: false, usageDialect: "openai-chat", retryable: false };
 }
 
 function anthropicVersion(target: Target): [string, string][] {

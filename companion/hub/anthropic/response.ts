@@ -7,7 +7,7 @@
  */
 import type { EncodeContext } from "../codec.ts";
 import type { IrPart, IrResponse } from "../ir.ts";
-import { FERRY_JSON_TOOL, isObj, mergeWireUsage, parseJson, readStopReason, Refusal, str, toIrUsage, writeStopReason, writeUsage, type Json } from "./wire.ts";
+import { CITATIONS_DROPPED, Drops, FERRY_JSON_TOOL, isObj, mergeWireUsage, parseJson, readStopReason, Refusal, str, toIrUsage, writeStopReason, writeUsage, type Json } from "./wire.ts";
 
 export function decodeResponseBody(body: unknown): IrResponse {
   if (!isObj(body)) throw new Refusal("the answer must be a JSON object");
@@ -17,6 +17,7 @@ export function decodeResponseBody(body: unknown): IrResponse {
   }
   if (!Array.isArray(body.content)) throw new Refusal("the answer has no content array");
   const content: IrPart[] = [];
+  const drops = new Drops();
   let realToolCalls = 0;
   let jsonAnswer = false;
   body.content.forEach((b, i) => {
@@ -24,6 +25,7 @@ export function decodeResponseBody(body: unknown): IrResponse {
     switch (b.type) {
       case "text":
         if (typeof b.text !== "string") throw new Refusal(`content.${i}.text must be a string`);
+        if (Array.isArray(b.citations) && b.citations.length > 0) drops.add("response.citations", CITATIONS_DROPPED);
         content.push({ type: "text", text: b.text });
         break;
       case "thinking": {
@@ -48,15 +50,17 @@ export function decodeResponseBody(body: unknown): IrResponse {
         }
         break;
       }
-      // Server-tool blocks (server_tool_use, web_search_tool_result…) and other new kinds
-      // have no IR part; IrResponse has no `dropped` list to record them in (see the report).
+      // Server-tool blocks (server_tool_use, web_search_tool_result…), container uploads and
+      // newer kinds have no IR part: left out, and recorded.
       default:
+        drops.add(`response.block.${b.type}`, `the answer's ${b.type} block has no equivalent in the hub; it was left out`);
         break;
     }
   });
   let stopReason = readStopReason(body.stop_reason);
   if (stopReason === "tool_use" && jsonAnswer && realToolCalls === 0) stopReason = "end_turn";
   const out: IrResponse = { id: str(body.id) ?? "", model: str(body.model) ?? "", content, stopReason, usage: toIrUsage(mergeWireUsage({}, body.usage)) };
+  if (drops.list.length > 0) out.dropped = drops.list;
   const stopSequence = str(body.stop_sequence);
   if (stopSequence !== undefined) out.stopSequence = stopSequence;
   return out;

@@ -9,13 +9,13 @@
  * Unknown event types are to be ignored ("we may occasionally add new event types").
  *
  * Blocks the IR has no part for (server_tool_use, web_search_tool_result…) are skipped with their
- * deltas; IR indices count only the blocks passed on. A `tool_use` of `FERRY_JSON_TOOL` streams
+ * deltas and announced once as a `dropped` event; IR indices count only the blocks passed on. A `tool_use` of `FERRY_JSON_TOOL` streams
  * as a text block whose text is its JSON input.
  */
 import { SseParser } from "../../../shared/sse.ts";
 import type { StreamDecoder } from "../codec.ts";
 import type { IrEvent, IrPart, IrStopReason } from "../ir.ts";
-import { errorStatus, FERRY_JSON_TOOL, isObj, mergeWireUsage, parseJson, readStopReason, str, toIrUsage, type Json, type WireUsage } from "./wire.ts";
+import { CITATIONS_DROPPED, Drops, errorStatus, FERRY_JSON_TOOL, isObj, mergeWireUsage, parseJson, readStopReason, str, toIrUsage, type Json, type WireUsage } from "./wire.ts";
 
 type BlockKind = "text" | "reasoning" | "tool" | "json";
 
@@ -30,6 +30,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   #done = false;
   #realToolCalls = 0;
   #jsonAnswer = false;
+  readonly #drops = new Drops();
 
   push(chunk: string): IrEvent[] {
     const out: IrEvent[] = [];
@@ -121,6 +122,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       case "text": {
         part = { type: "text", text: "" };
         kind = "text";
+        if (Array.isArray(cb.citations) && cb.citations.length > 0) this.#drops.announce(out, "response.citations", CITATIONS_DROPPED);
         const text = str(cb.text);
         if (text) follow.push({ type: "text_delta", index, text });
         break;
@@ -157,6 +159,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         break;
       }
       default:
+        this.#drops.announce(out, `response.block.${String(cb.type)}`, `the answer's ${String(cb.type)} block has no equivalent in the hub; it was left out`);
         return;
     }
     this.#nextIndex++;
@@ -192,7 +195,9 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (signature && kind === "reasoning") out.push({ type: "reasoning_delta", index, signature });
         return;
       }
-      // citations_delta: the IR has no citations.
+      case "citations_delta":
+        this.#drops.announce(out, "response.citations", CITATIONS_DROPPED);
+        return;
       default:
         return;
     }

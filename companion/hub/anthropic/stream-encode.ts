@@ -76,6 +76,8 @@ export class AnthropicStreamEncoder implements StreamEncoder {
         this.#byIr.delete(event.index);
         return this.#stop(b);
       }
+      case "dropped":
+        return "";
       case "usage":
         this.#mergeUsage(event.usage);
         return "";

@@ -74,7 +74,7 @@ describe("stream decoding: documented transcripts → IR events", () => {
     ]);
   });
 
-  it("server-tool blocks are skipped; IR indices count only the blocks passed on", () => {
+  it("server-tool blocks and citations are skipped and announced once; IR indices count only the blocks passed on", () => {
     const wire = [
       { type: "message_start", message: { id: "m", model: "c", usage: { input_tokens: 1, output_tokens: 0 } } },
       { type: "content_block_start", index: 0, content_block: { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} } },
@@ -90,8 +90,10 @@ describe("stream decoding: documented transcripts → IR events", () => {
       .map((d) => `event: ${d.type}\ndata: ${JSON.stringify(d)}\n\n`)
       .join("");
     expect(decodeChunks([wire]).slice(1, -1)).toEqual([
+      { type: "dropped", drop: { feature: "response.block.server_tool_use", reason: expect.stringContaining("server_tool_use") } },
       { type: "block_start", index: 0, part: { type: "text", text: "" } },
       { type: "text_delta", index: 0, text: "Found it." },
+      { type: "dropped", drop: { feature: "response.citations", reason: expect.stringContaining("citations") } },
       { type: "block_stop", index: 0 },
     ]);
   });

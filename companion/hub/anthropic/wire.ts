@@ -35,18 +35,10 @@ export function count(v: unknown): number | undefined {
   return n !== undefined && n >= 0 ? n : undefined;
 }
 
-/** Features that could not be carried, each (feature, reason) pair once. */
-export class Drops {
-  readonly list: IrDrop[] = [];
-  readonly #seen = new Set<string>();
+import { Drops } from "../drops.ts";
+export { Drops };
 
-  add(feature: string, reason: string): void {
-    const key = `${feature}\u0000${reason}`;
-    if (this.#seen.has(key)) return;
-    this.#seen.add(key);
-    this.list.push({ feature, reason });
-  }
-}
+export const CITATIONS_DROPPED = "the IR has no citations: the text is kept, its source references are not";
 
 /** A request the codec refuses: thrown out of deep helpers and caught once at the codec's edge. */
 export class Refusal {

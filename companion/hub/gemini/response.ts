@@ -6,7 +6,7 @@ import { err, ok, type Result } from "../../../shared/result.ts";
 import type { EncodeContext, HubError } from "../codec.ts";
 import type { IrDrop, IrResponse } from "../ir.ts";
 import { decodeParts, encodeParts } from "./parts.ts";
-import { CallIds, errorFromWire, isObj, type Json, randomHex, stopReasonFromWire, stopReasonToWire, usageFromWire, usageToWire, WireError } from "./wire.ts";
+import { answerDrops, CallIds, errorFromWire, isObj, type Json, randomHex, stopReasonFromWire, stopReasonToWire, usageFromWire, usageToWire, WireError } from "./wire.ts";
 
 export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
   try {
@@ -22,13 +22,17 @@ export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
     const hasToolCalls = content.some((p) => p.type === "tool_call");
     const blocked = candidate === undefined && isObj(body.promptFeedback) && body.promptFeedback.blockReason !== undefined;
     const finishReason = isObj(candidate) ? candidate.finishReason : undefined;
-    return ok({
+    const response: IrResponse = {
       id: responseId,
       model: typeof body.modelVersion === "string" ? body.modelVersion : "",
       content,
       stopReason: blocked ? "content_filter" : stopReasonFromWire(finishReason, hasToolCalls),
       usage: usageFromWire(body.usageMetadata) ?? {},
-    });
+    };
+    const dropped = answerDrops(drops, isObj(candidate) ? candidate : undefined);
+    if (candidates.length > 1) dropped.push({ feature: "response.candidates", reason: "only the first candidate is passed on" });
+    if (dropped.length > 0) response.dropped = dropped;
+    return ok(response);
   } catch (e) {
     return err({ code: "bad_request", message: e instanceof WireError ? e.message : `unreadable Gemini answer: ${String(e)}` });
   }

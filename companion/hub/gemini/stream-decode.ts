@@ -11,10 +11,11 @@
  */
 import { SseParser } from "../../../shared/sse.ts";
 import type { StreamDecoder } from "../codec.ts";
-import type { IrEvent, IrPart, IrUsage } from "../ir.ts";
+import { Drops } from "../drops.ts";
+import type { IrDrop, IrEvent, IrPart, IrUsage } from "../ir.ts";
 import { JsonElementScanner } from "./json-stream.ts";
 import { decodeParts } from "./parts.ts";
-import { CallIds, errorFromWire, isObj, randomHex, stopReasonFromWire, usageFromWire } from "./wire.ts";
+import { answerDrops, CallIds, errorFromWire, isObj, randomHex, stopReasonFromWire, usageFromWire } from "./wire.ts";
 
 type OpenKind = "text" | "reasoning";
 
@@ -29,6 +30,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
   #sawToolCall = false;
   #lastUsage = "";
   #ids: CallIds | null = null;
+  readonly #drops = new Drops();
 
   push(chunk: string): IrEvent[] {
     const out: IrEvent[] = [];
@@ -97,7 +99,9 @@ export class GeminiStreamDecoder implements StreamDecoder {
     const candidate = Array.isArray(json.candidates) ? json.candidates.find((c) => isObj(c) && (c.index === undefined || c.index === 0)) : undefined;
     if (isObj(candidate)) {
       const content = candidate.content;
-      if (isObj(content) && Array.isArray(content.parts)) this.#parts(content.parts, out);
+      const partDrops: IrDrop[] = [];
+      if (isObj(content) && Array.isArray(content.parts)) this.#parts(content.parts, partDrops, out);
+      for (const d of answerDrops(partDrops, candidate)) this.#drops.announce(out, d.feature, d.reason);
     }
     const finishReason = isObj(candidate) ? candidate.finishReason : undefined;
     const blocked = candidate === undefined && isObj(json.promptFeedback) && json.promptFeedback.blockReason !== undefined;
@@ -113,11 +117,10 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (usage) this.#usage(usage, out);
   }
 
-  #parts(parts: unknown[], out: IrEvent[]): void {
+  #parts(parts: unknown[], drops: IrDrop[], out: IrEvent[]): void {
     let decoded: IrPart[];
     try {
-      // Drops cannot be reported from a stream; parts the IR has no place for are skipped.
-      decoded = decodeParts(parts, { role: "assistant", drops: [], ids: this.#ids!, turn: 0, path: "candidates[0].content" });
+      decoded = decodeParts(parts, { role: "assistant", drops, ids: this.#ids!, turn: 0, path: "candidates[0].content" });
     } catch (e) {
       return this.#fail(`a Gemini stream chunk is malformed: ${(e as Error).message}`, out);
     }

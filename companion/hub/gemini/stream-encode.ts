@@ -47,6 +47,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
   push(event: IrEvent): string {
     if (this.#closed) return "";
     switch (event.type) {
+      case "dropped":
+        return "";
       case "start":
       case "usage":
         if (event.usage) this.#usage = { ...this.#usage, ...event.usage };

@@ -51,9 +51,23 @@ export function optArr(o: Json, key: string, path: string): unknown[] | undefine
   return v;
 }
 
-/** Appends a drop unless one with the same feature is already recorded. */
-export function addDrop(drops: IrDrop[], feature: string, reason: string): void {
-  if (!drops.some((d) => d.feature === feature)) drops.push({ feature, reason });
+import { addDrop } from "../drops.ts";
+export { addDrop };
+
+/** Candidate-level metadata the IR has no place for (search grounding, citations, URL context). */
+const CANDIDATE_EXTRAS = ["groundingMetadata", "citationMetadata", "urlContextMetadata"] as const;
+
+/**
+ * What a target's answer (one candidate, whole or a streamed chunk) held that the IR cannot:
+ * its parts' drops (named `part.*` by the shared part decoder, renamed `response.part.*` here)
+ * and the candidate's metadata.
+ */
+export function answerDrops(partDrops: IrDrop[], candidate: Json | undefined): IrDrop[] {
+  const out = partDrops.map((d) => ({ feature: `response.${d.feature}`, reason: d.reason }));
+  for (const key of CANDIDATE_EXTRAS) {
+    if (candidate?.[key] !== undefined) out.push({ feature: `response.${key}`, reason: `Gemini's ${key} has no equivalent in the hub; the answer's text is kept without it` });
+  }
+  return out;
 }
 
 // ---- finish reasons ------------------------------------------------------------------------

@@ -64,6 +64,8 @@ export class OllamaStreamEncoder implements StreamEncoder {
       }
       case "block_stop":
         return this.#flushCall(event.index);
+      case "dropped":
+        return "";
       case "usage":
         this.#merge(event.usage);
         return "";

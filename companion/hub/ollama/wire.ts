@@ -106,10 +106,8 @@ export function nonNegativeInt(value: unknown): number | undefined {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
-/** Adds a drop unless the same feature was already recorded (one entry per feature is enough). */
-export function addDrop(dropped: IrDrop[], feature: string, reason: string): void {
-  if (!dropped.some((d) => d.feature === feature)) dropped.push({ feature, reason });
-}
+import { addDrop } from "../drops.ts";
+export { addDrop };
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

@@ -4,7 +4,7 @@
 import { err, ok, type Result } from "../../../shared/result.ts";
 import type { EncodeContext, HubError } from "../codec.ts";
 import type { IrPart, IrResponse } from "../ir.ts";
-import { decodeErrorBody, decodeFinishReason, decodeUsage, encodeFinishReason, encodeUsage, generateCallId, isRecord, type Json, present } from "./wire.ts";
+import { answerExtras, decodeErrorBody, Drops, decodeFinishReason, decodeUsage, encodeFinishReason, encodeUsage, generateCallId, isRecord, type Json, present } from "./wire.ts";
 
 export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
   if (!isRecord(body)) return err({ code: "bad_request", message: "the chat completion is not a JSON object" });
@@ -51,6 +51,9 @@ export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
     toolCalls = true;
   }
 
+  const drops = new Drops();
+  answerExtras(message, (f, r) => drops.add(f, r));
+  if (body.choices.length > 1) drops.add("response.choices", "only the first choice is passed on");
   const stop = decodeFinishReason(choice.finish_reason, { toolCalls, refusal, stopString: choice.stop_reason });
   const out: IrResponse = {
     id: typeof body.id === "string" ? body.id : "",
@@ -60,6 +63,7 @@ export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
     usage: decodeUsage(body.usage) ?? {},
   };
   if (stop.stopSequence !== undefined) out.stopSequence = stop.stopSequence;
+  if (drops.list.length > 0) out.dropped = drops.list;
   return ok(out);
 }
 

@@ -17,7 +17,7 @@
 import { SseParser, type SseEvent } from "../../../shared/sse.ts";
 import type { StreamDecoder } from "../codec.ts";
 import type { IrEvent, IrPart, IrStopReason, IrUsage } from "../ir.ts";
-import { decodeErrorObject, decodeFinishReason, decodeUsage, generateCallId, isFiniteNumber, isRecord, type Json, present } from "./wire.ts";
+import { answerExtras, decodeErrorObject, Drops, decodeFinishReason, decodeUsage, generateCallId, isFiniteNumber, isRecord, type Json, present } from "./wire.ts";
 
 interface ToolState {
   /** IR block index once started. */
@@ -40,6 +40,7 @@ export class ChatStreamDecoder implements StreamDecoder {
   #lastToolKey: number | null = null;
   #sawTools = false;
   #refusal = false;
+  readonly #drops = new Drops();
   #usage: IrUsage | undefined;
   #pendingFinish: { stopReason: IrStopReason; stopSequence?: string } | null = null;
   #finished = false;
@@ -134,6 +135,7 @@ export class ChatStreamDecoder implements StreamDecoder {
       }
       out.push({ type: "text_delta", index: this.#text, text });
     }
+    answerExtras(d, (f, r) => this.#drops.announce(out, f, r));
     if (Array.isArray(d.tool_calls)) for (const tc of d.tool_calls) if (isRecord(tc)) this.#toolFragment(tc, out);
     if (isRecord(d.function_call)) this.#toolFragment({ index: 0, function: d.function_call }, out);
   }

@@ -79,6 +79,8 @@ export class ChatStreamEncoder implements StreamEncoder {
         if (block?.kind === "tool" && !block.args) return this.#chunk({ tool_calls: [{ index: block.tool, function: { arguments: "{}" } }] });
         return "";
       }
+      case "dropped":
+        return "";
       case "usage":
         this.#usage = { ...this.#usage, ...e.usage };
         return "";

@@ -43,15 +43,17 @@ export function isFiniteNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
 
-/** Drops recorded once per feature: a long conversation does not repeat the same note. */
-export class Drops {
-  readonly list: IrDrop[] = [];
-  readonly #seen = new Set<string>();
-  add(feature: string, reason: string): void {
-    if (this.#seen.has(feature)) return;
-    this.#seen.add(feature);
-    this.list.push({ feature, reason });
-  }
+import { Drops } from "../drops.ts";
+export { Drops };
+
+/**
+ * Parts of a chat answer the IR has no place for (whole `message` or streamed `delta` alike):
+ * url_citation annotations (search models), audio output, images some hosts return.
+ */
+export function answerExtras(m: Json, record: (feature: string, reason: string) => void): void {
+  if (Array.isArray(m.annotations) && m.annotations.length > 0) record("response.annotations", "the IR has no citations: the text is kept, its annotations are not");
+  if (present(m.audio)) record("response.audio", "the IR has no audio output");
+  if (Array.isArray(m.images) && m.images.length > 0) record("response.images", "the IR has no generated images");
 }
 
 /**

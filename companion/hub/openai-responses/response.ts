@@ -13,7 +13,7 @@ import type { IrPart, IrResponse } from "../ir.ts";
 import { callThoughtItem, functionCallItem, messageItem, reasoningItem, responseObject } from "./output-items.ts";
 import { stateOf } from "./reasoning-state.ts";
 import { outcomeOf, stopOf, usageFromWire } from "./usage-status.ts";
-import { arr, isObj, itemId, str, type Json } from "./wire.ts";
+import { ANNOTATIONS_DROPPED, arr, Drops, isObj, itemDropped, itemId, str, type Json } from "./wire.ts";
 
 export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
   if (!isObj(body)) return err({ code: "bad_request", message: "a Responses answer must be a JSON object" });
@@ -21,14 +21,16 @@ export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
   if (!output) return err({ code: "bad_request", message: "a Responses answer needs an `output` array" });
   const content: IrPart[] = [];
   const seen = { toolCall: false, refusal: false };
+  const drops = new Drops();
   for (const item of output) {
     if (!isObj(item)) continue;
-    // Hosted-tool items (web_search_call, …) have no IR form; IrResponse has no drop list to name them in.
     if (item.type === "message") {
       for (const part of arr(item.content) ?? []) {
         if (!isObj(part)) continue;
-        if (part.type === "output_text") content.push({ type: "text", text: str(part.text) ?? "" });
-        else if (part.type === "refusal") {
+        if (part.type === "output_text") {
+          if ((arr(part.annotations) ?? []).length > 0) drops.add(...ANNOTATIONS_DROPPED);
+          content.push({ type: "text", text: str(part.text) ?? "" });
+        } else if (part.type === "refusal") {
           seen.refusal = true;
           content.push({ type: "text", text: str(part.refusal) ?? "" });
         }
@@ -38,6 +40,8 @@ export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
       content.push({ type: "tool_call", id: str(item.call_id) ?? str(item.id) ?? "", name: str(item.name) ?? "", arguments: str(item.arguments) ?? "" });
     } else if (item.type === "reasoning") {
       content.push(reasoningPart(item));
+    } else {
+      drops.add(...itemDropped(item.type));
     }
   }
   const response: IrResponse = {
@@ -47,6 +51,7 @@ export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
     stopReason: stopOf(body.status, body.incomplete_details, seen),
     usage: usageFromWire(body.usage) ?? {},
   };
+  if (drops.list.length > 0) response.dropped = drops.list;
   return ok(response);
 }
 

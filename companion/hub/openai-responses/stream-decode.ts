@@ -15,7 +15,7 @@ import type { StreamDecoder } from "../codec.ts";
 import type { IrEvent, IrUsage } from "../ir.ts";
 import { reasoningPart } from "./response.ts";
 import { statusOfCode, stopOf, usageFromWire } from "./usage-status.ts";
-import { arr, isObj, num, str, type Json } from "./wire.ts";
+import { ANNOTATIONS_DROPPED, arr, Drops, isObj, itemDropped, num, str, type Json } from "./wire.ts";
 
 type ItemState =
   | { type: "function_call"; block: number; sent: number; open: boolean }
@@ -29,6 +29,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   #over = false;
   #nextBlock = 0;
   readonly #items = new Map<number, ItemState>();
+  readonly #drops = new Drops();
   readonly #seen = { toolCall: false, refusal: false };
 
   push(chunk: string): IrEvent[] {
@@ -86,6 +87,9 @@ export class ResponsesStreamDecoder implements StreamDecoder {
       case "response.output_text.done":
       case "response.refusal.done":
         this.#text(outputIndex, num(e.content_index) ?? 0, str(type === "response.refusal.done" ? e.refusal : e.text) ?? "", true, out, type === "response.refusal.done");
+        return;
+      case "response.output_text.annotation.added":
+        this.#drops.announce(out, ...ANNOTATIONS_DROPPED);
         return;
       case "response.content_part.done":
         if (isObj(e.part) && e.part.type !== "reasoning_text") this.#closePart(outputIndex, num(e.content_index) ?? 0, out);
@@ -157,8 +161,8 @@ export class ResponsesStreamDecoder implements StreamDecoder {
         this.#items.set(outputIndex, { type: "message", parts: new Map() });
         return;
       default:
-        // Hosted-tool items have no IR form.
         this.#items.set(outputIndex, { type: "other" });
+        this.#drops.announce(out, ...itemDropped(item.type));
     }
   }
 

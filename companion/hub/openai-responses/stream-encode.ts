@@ -47,6 +47,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
 
   push(event: IrEvent): string {
     if (this.#ended) return "";
+    if (event.type === "dropped") return "";
     let out = event.type === "start" || event.type === "usage" ? "" : this.#start();
     switch (event.type) {
       case "start":

@@ -23,18 +23,12 @@ export function arr(v: unknown): unknown[] | undefined {
   return Array.isArray(v) ? v : undefined;
 }
 
-/** Features that could not be carried, each (feature, reason) pair once. */
-export class Drops {
-  readonly list: IrDrop[] = [];
-  readonly #seen = new Set<string>();
+import { Drops } from "../drops.ts";
+export { Drops };
 
-  add(feature: string, reason: string): void {
-    const key = `${feature}\u0000${reason}`;
-    if (this.#seen.has(key)) return;
-    this.#seen.add(key);
-    this.list.push({ feature, reason });
-  }
-}
+/** Hosted-tool and other output items the IR has no form for (web_search_call, image_generation_call…). */
+export const itemDropped = (type: unknown): [string, string] => [`response.item.${String(type)}`, `the answer's ${String(type)} item has no equivalent in the hub; it was left out`];
+export const ANNOTATIONS_DROPPED: [string, string] = ["response.annotations", "the IR has no citations: the text is kept, its annotations are not"];
 
 /** A request the codec refuses: carried out of deep helpers and turned into a HubError once. */
 export class Refusal {
