@@ -14,6 +14,7 @@ import { FERRY_JSON_TOOL } from "../../companion/hub/anthropic/index.ts";
 import { projectKey, startChain, type Chain } from "../helpers/companion.ts";
 import { textStream, type StreamStep } from "../helpers/ollama.ts";
 import { anthropicMessage, anthropicStreamFrames, openaiChatCompletion, sseFrame, streamFrames } from "../helpers/provider-mocks.ts";
+import { anthropicUsage } from "../helpers/tool-answers.ts";
 import type { Behaviour, Recorded } from "../helpers/upstream.ts";
 
 const KEY = projectKey();
@@ -72,13 +73,6 @@ function plainOrStream(plain: unknown, frames: string[], headers: Record<string,
 
 const ant = (type: string, body: Record<string, unknown> = {}) => sseFrame(type, { type, ...body });
 
-const anthropicUsage = (input: number, output: number) => ({
-  input_tokens: input,
-  cache_creation_input_tokens: 0,
-  cache_read_input_tokens: 0,
-  output_tokens: output,
-  service_tier: "standard",
-});
 
 interface ToolUse {
   id: string;

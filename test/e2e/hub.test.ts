@@ -7,7 +7,8 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectKey, startChain, type Chain } from "../helpers/companion.ts";
+import { projectKey, type Chain } from "../helpers/companion.ts";
+import { startHubChain } from "../helpers/hub-chain.ts";
 import { defaultChatReply, textStream } from "../helpers/ollama.ts";
 import { DEFAULT_TEXT, mocks } from "../helpers/provider-mocks.ts";
 
@@ -23,31 +24,7 @@ const TARGETS = {
 } as const;
 
 beforeAll(async () => {
-  chain = await startChain({
-    pools: {
-      anthropic: { type: "anthropic", prefix: "/ant" },
-      openai: { type: "openai", prefix: "/oai" },
-      responses: { type: "openai", prefix: "/rsp" },
-      gemini: { type: "gemini", prefix: "/gem" },
-    },
-    companion: () => ({
-      edgePools: {
-        anthropic: { dialect: "anthropic" },
-        openai: { dialect: "openai" },
-        // Served the Responses API only: every client is translated to it.
-        responses: { dialect: "openai", responsesApi: true, chatApi: false },
-        gemini: { dialect: "gemini" },
-      },
-      models: {
-        "to-anthropic": ["edge:anthropic/claude-target"],
-        "to-openai": ["edge:openai/gpt-target"],
-        "to-responses": ["edge:responses/gpt-resp-target"],
-        "to-gemini": ["edge:gemini/gemini-target"],
-        "to-ollama": ["ollama:qwen-target"],
-      },
-      projects: [{ id: "hub", keys: [KEY] }],
-    }),
-  });
+  chain = await startHubChain(KEY, TARGETS, "hub");
   chain.up.on("/ant", mocks.anthropicMessages());
   chain.up.on("/oai", mocks.openai());
   chain.up.on("/rsp", mocks.openai());

@@ -69,7 +69,9 @@ function digest(messages: IrMessage[]): Item[] {
   for (const message of messages) {
     let texts: string[] | null = null;
     const flush = () => {
-      if (texts && texts.join("\n") !== "") items.push({ kind: "text", role: message.role, text: texts.join("\n") });
+      // Ollama joins a user's text parts with newlines and an assistant's as they were said.
+      const joined = texts?.join(message.role === "assistant" ? "" : "\n") ?? "";
+      if (joined !== "") items.push({ kind: "text", role: message.role, text: joined });
       texts = null;
     };
     for (const part of message.content) {

@@ -188,7 +188,9 @@ function assistantMessage(message: IrMessage, callNames: Map<string, string>, dr
         addDrop(dropped, `part.${part.type}`, `a ${part.type} part cannot be sent in an assistant message`);
     }
   }
-  const m: OllamaMessage = { role: "assistant", content: texts.join("\n") };
+  // The model's own words, split into parts by the way they were streamed (a Gemini client keeps
+  // one part per chunk): joined as they were said, without separators.
+  const m: OllamaMessage = { role: "assistant", content: texts.join("") };
   if (thinking !== "") m.thinking = thinking;
   if (calls.length) m.tool_calls = calls;
   return m;
