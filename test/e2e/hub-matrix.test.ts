@@ -1,6 +1,6 @@
 /**
  * Tool use through the dialect hub, for every (client dialect) × (target dialect) pair, plain
- * and streamed, end to end: the official SDKs (raw fetch for Ollama's native API) → the
+ * and streamed, end to end: the official SDKs (ollama-js for Ollama's native API) → the
  * companion → the tunnel → the worker in workerd → the stand-in upstreams (or the stand-in
  * Ollama), which answer with tool calls in their own wire shape (test/helpers/tool-answers.ts).
  *
@@ -22,6 +22,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI, Type, type Content, type Part } from "@google/genai";
+import { Ollama, type ChatResponse, type Message as OllamaMessage, type Tool as OllamaTool, type ToolCall as OllamaToolCall } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { projectKey, type Chain } from "../helpers/companion.ts";
@@ -320,30 +321,23 @@ const CLIENTS: Record<Dialect, ClientDriver> = {
   },
 
   ollama: async (model, stream) => {
-    const tools = [{ type: "function", function: { name: "get_weather", description: DESCRIPTION, parameters: SCHEMA } }];
-    /** The answer's message (streamed: contents joined, tool calls gathered from every line). */
-    const ask = async (messages: unknown[]): Promise<{ content: string; tool_calls: Json[] }> => {
-      const res = await fetch(`${chain.url}/api/chat`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({ model, stream, messages, tools }),
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`HTTP ${res.status}: ${text}`);
-      const lines = (stream ? text.split("\n").filter(Boolean) : [text]).map((l) => JSON.parse(l) as Json);
-      const last = lines.at(-1)!;
+    const c = new Ollama({ host: chain.url, headers: { authorization: `Bearer ${KEY}` } });
+    const tools: OllamaTool[] = [{ type: "function", function: { name: "get_weather", description: DESCRIPTION, parameters: SCHEMA as OllamaTool["function"]["parameters"] } }];
+    /** The answer's message (streamed: contents joined, tool calls gathered from every part). */
+    const ask = async (messages: OllamaMessage[]): Promise<{ content: string; tool_calls: OllamaToolCall[] }> => {
+      const parts: ChatResponse[] = [];
+      if (stream) for await (const part of await c.chat({ model, stream: true, messages, tools })) parts.push(part);
+      else parts.push(await c.chat({ model, stream: false, messages, tools }));
+      const last = parts.at(-1)!;
       expect(last.done).toBe(true);
       expect(last.done_reason).toBe("stop");
-      expect(lines.slice(0, -1).every((l) => l.done === false)).toBe(true);
-      return {
-        content: lines.map((l) => l.message?.content ?? "").join(""),
-        tool_calls: lines.flatMap((l) => l.message?.tool_calls ?? []),
-      };
+      expect(parts.slice(0, -1).every((p) => p.done === false)).toBe(true);
+      return { content: parts.map((p) => p.message.content).join(""), tool_calls: parts.flatMap((p) => p.message.tool_calls ?? []) };
     };
-    const question = { role: "user", content: QUESTION };
+    const question: OllamaMessage = { role: "user", content: QUESTION };
     const first = await ask([question]);
     expect(first.tool_calls.length).toBeGreaterThan(0); // message.tool_calls
-    const calls = first.tool_calls.map((tc) => ({ id: tc.id as string | undefined, name: tc.function?.name as string, args: tc.function?.arguments as unknown }));
+    const calls = first.tool_calls.map((tc) => ({ id: (tc as { id?: string }).id, name: tc.function.name, args: tc.function.arguments as unknown }));
     return {
       text: first.content,
       calls,

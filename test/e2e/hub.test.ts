@@ -1,10 +1,12 @@
 /**
- * The dialect hub end to end: every client dialect (official SDKs where they exist; raw
- * fetch for Ollama's native API) against every target dialect, through the companion, the
- * tunnel and the worker in workerd (or the stand-in Ollama), plain and streamed.
+ * The dialect hub end to end: every client dialect, driven by its official SDK
+ * (@anthropic-ai/sdk, openai for Chat and Responses, @google/genai, ollama-js), against every
+ * target dialect, through the companion, the tunnel and the worker in workerd (or the
+ * stand-in Ollama), plain and streamed.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
+import { Ollama } from "ollama";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectKey, type Chain } from "../helpers/companion.ts";
@@ -76,25 +78,19 @@ const clients: Record<string, () => Client> = {
     };
   },
   ollama: () => {
-    const call = (model: string, stream: boolean) =>
-      fetch(`${chain.url}/api/chat`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({ model, stream, messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }] }),
-      });
+    const c = new Ollama({ host: chain.url, headers: { authorization: `Bearer ${KEY}` } });
+    const messages = [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }];
     return {
-      plain: async (model) => {
-        const res = await call(model, false);
-        const body = await res.json();
-        if (!res.ok) throw new Error(JSON.stringify(body));
-        return body.message.content;
-      },
+      plain: async (model) => (await c.chat({ model, messages, stream: false })).message.content,
       stream: async (model) => {
-        const res = await call(model, true);
-        const lines = (await res.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l));
-        if (!res.ok) throw new Error(JSON.stringify(lines));
-        expect(lines.at(-1).done).toBe(true);
-        return lines.map((l: { message?: { content?: string } }) => l.message?.content ?? "").join("");
+        let text = "";
+        let done = false;
+        for await (const part of await c.chat({ model, messages, stream: true })) {
+          text += part.message.content;
+          done = part.done;
+        }
+        expect(done).toBe(true);
+        return text;
       },
     };
   },
