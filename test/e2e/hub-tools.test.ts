@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FERRY_JSON_TOOL } from "../../companion/hub/anthropic/index.ts";
 import { projectKey, startChain, type Chain } from "../helpers/companion.ts";
 import { textStream, type StreamStep } from "../helpers/ollama.ts";
-import { anthropicMessage, anthropicStreamFrames, openaiChatCompletion, sseFrame, streamFrames } from "../helpers/provider-mocks.ts";
+import { anthropicMessage, anthropicStreamFrames, openaiChatCompletion, openaiResponse, sseFrame, streamFrames } from "../helpers/provider-mocks.ts";
 import { anthropicUsage } from "../helpers/tool-answers.ts";
 import type { Behaviour, Recorded } from "../helpers/upstream.ts";
 
@@ -33,9 +33,10 @@ beforeAll(async () => {
     pools: {
       anthropic: { type: "anthropic", prefix: "/ant" },
       openai: { type: "openai", prefix: "/oai" },
+      responses: { type: "openai", prefix: "/rsp" },
     },
     companion: () => ({
-      edgePools: { anthropic: { dialect: "anthropic" }, openai: { dialect: "openai" } },
+      edgePools: { anthropic: { dialect: "anthropic" }, openai: { dialect: "openai" }, responses: { dialect: "openai", responsesApi: true, translateVia: "responses" } },
       models: {
         [M.anthropic]: ["edge:anthropic/claude-target"],
         [M.openai]: ["edge:openai/gpt-target"],
@@ -653,6 +654,45 @@ describe("Gemini CLI auto-router JSON-mode call", () => {
       expect(sent!.model).toBe("gpt-router");
       expect(sent!.response_format).toEqual({ type: "json_schema", json_schema: { name: "response", schema: SCHEMA } });
       expect(sent!.tools).toBeUndefined();
+    } finally {
+      chain.companion.swap(chain.config);
+    }
+  });
+
+  it("Responses target: gets text.format json_schema, answers JSON text, and the client gets it", async () => {
+    chain.companion.swap({ ...chain.config, models: { ...chain.config.models, [M.router]: ["edge:responses/gpt-router"] } });
+    try {
+      chain.up.once("/rsp", async (_req, res, rec) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(openaiResponse(bodyOf(rec), { text: JSON.stringify(ANSWER) })));
+      });
+      const res = await send();
+      expect(res.headers.get("x-ferry-target")).toBe("edge:responses");
+      await expectJsonAnswer(res);
+
+      expect(chain.up.hits("/rsp")[0]!.url).toBe("/rsp/v1/responses");
+      const [sent] = hitBodies("/rsp");
+      expect(sent!.model).toBe("gpt-router");
+      expect(sent!.text).toEqual({ format: { type: "json_schema", name: "response", schema: SCHEMA } });
+      expect(sent!.tools).toBeUndefined();
+    } finally {
+      chain.companion.swap(chain.config);
+    }
+  });
+
+  it("Ollama target: gets the schema as `format`, answers JSON text, and the client gets it", async () => {
+    chain.companion.swap({ ...chain.config, models: { ...chain.config.models, [M.router]: ["ollama:qwen-router"] } });
+    try {
+      chain.ollama.chatReply = { model: "qwen-router", created_at: "2026-01-02T03:04:05.000000Z", message: { role: "assistant", content: JSON.stringify(ANSWER) }, done: true, done_reason: "stop", prompt_eval_count: 50, eval_count: 20 };
+      const res = await send();
+      expect(res.headers.get("x-ferry-target")).toBe("ollama");
+      await expectJsonAnswer(res);
+
+      const sent = chain.ollama.requests.filter((r) => r.path === "/api/chat").map((r) => r.body as Record<string, any>);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]!.model).toBe("qwen-router");
+      expect(sent[0]!.format).toEqual(SCHEMA);
+      expect(sent[0]!.tools).toBeUndefined();
     } finally {
       chain.companion.swap(chain.config);
     }
