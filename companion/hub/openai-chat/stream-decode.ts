@@ -56,7 +56,8 @@ export class ChatStreamDecoder implements StreamDecoder {
   end(): IrEvent[] {
     const out: IrEvent[] = [];
     for (const ev of this.#sse.end()) this.#event(ev, out);
-    if (this.#pendingFinish) this.#emitFinish(out);
+    // An error after finish_reason (while the usage chunk was awaited) ends the stream: no finish.
+    if (this.#pendingFinish && !this.#errored) this.#emitFinish(out);
     else if (!this.#finished && !this.#errored) {
       out.push({ type: "error", status: 502, code: "upstream_truncated", message: "the target's stream ended before the answer was complete" });
       this.#errored = true;
@@ -65,7 +66,8 @@ export class ChatStreamDecoder implements StreamDecoder {
   }
 
   #event(ev: SseEvent, out: IrEvent[]): void {
-    if (this.#done || this.#errored) return;
+    // After the finish (its usage chunk included) the answer is complete: a late error changes nothing.
+    if (this.#done || this.#errored || this.#finished) return;
     if (ev.data === "[DONE]") {
       this.#doneReceived(out);
       return;
