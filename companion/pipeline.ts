@@ -12,7 +12,7 @@ import { LinkError } from "./link/types.ts";
 import { describeTarget, resolveTargets, type Target } from "./routing.ts";
 import { keyHash, type Runtime } from "./runtime.ts";
 import { scrubBody, scrubHeaders } from "./scrub/index.ts";
-import { sendToTarget, type TargetAnswer } from "./targets/send.ts";
+import { sendToOllama, sendToTarget, type TargetAnswer } from "./targets/send.ts";
 import { canTranslate, translateCall } from "./hub/translate.ts";
 import { clientCodec, conversationDialect } from "./hub/registry.ts";
 import { canTranslateEmbeddings, isEmbeddingsEndpoint, translateEmbeddings } from "./hub/translate-embeddings.ts";
@@ -182,7 +182,7 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
         dropped = translated.value.dropped.map((d) => d.feature);
         streamDropped = translated.value.streamDropped ?? [];
       } else {
-        answer = await sendToTarget(rt, call, target as Extract<Target, { kind: "edge" }>, outbound);
+        answer = target.kind === "ollama" ? await sendToOllama(rt, call, target, outbound) : await sendToTarget(rt, call, target, outbound);
       }
     } catch (error) {
       const reason = error instanceof LinkError ? `${error.code}: ${error.message}` : (error as Error).message;
@@ -295,12 +295,13 @@ function bodyDialect(call: Call): "anthropic" | "openai-chat" | "openai-response
 }
 
 /**
- * Same-dialect edge targets get the request as it came (scrubbed, model renamed); Ollama and
- * every other pair of dialects go through the hub.
+ * Same-dialect targets get the request as it came (scrubbed, model renamed); every other pair
+ * of dialects goes through the hub.
  */
 function needsHub(rt: Runtime, call: Call, target: Target): boolean {
   if (call.proxy) return false;
-  if (target.kind === "ollama") return true;
+  // Ollama is reached through its native API: only an Ollama client's chat speaks it already.
+  if (target.kind === "ollama") return call.endpoint !== "ollama.chat";
   if (target.dialect !== call.dialect) return true;
   const from = clientCodec(call.endpoint);
   return from !== null && from.dialect !== conversationDialect(call.endpoint, target, rt.config.edgePools[target.pool]);

@@ -1,7 +1,8 @@
 /**
- * Sends a same-dialect call to an edge pool and hands back the answer unread: the client's
- * request with only the model changed (the scrubbing is done before). Other dialects, and
- * Ollama, go through the hub (companion/hub/translate.ts).
+ * Sends a same-dialect call to an edge pool, or an Ollama client's chat to the local Ollama,
+ * and hands back the answer unread: the client's request with only the model changed (the
+ * scrubbing is done before). Other pairs of dialects go through the hub
+ * (companion/hub/translate.ts).
  */
 import type { Call } from "../pipeline.ts";
 import type { Target } from "../routing.ts";
@@ -118,7 +119,20 @@ function geminiBodyModel(call: Call, body: object, model: string): object {
   return out;
 }
 
-/** A same-dialect call to an edge pool (Ollama targets always go through the hub). */
+/** An Ollama client's `/api/chat` to the local Ollama: its own body, the routed model. */
+export async function sendToOllama(rt: Runtime, call: Call, target: Extract<Target, { kind: "ollama" }>, out: Outbound): Promise<TargetAnswer> {
+  const res = await rt.ollama!.chat({ ...(out.body as object), model: target.model } as never, call.signal);
+  return {
+    status: res.status,
+    headers: passHeaders(res.headers),
+    body: res.body,
+    streaming: call.stream,
+    usageDialect: "ollama",
+    retryable: res.status === 429 || res.status >= 500,
+  };
+}
+
+/** A same-dialect call to an edge pool. */
 export async function sendToTarget(rt: Runtime, call: Call, target: Extract<Target, { kind: "edge" }>, out: Outbound): Promise<TargetAnswer> {
   const { path, query } = edgePath(call, target);
   let body: Uint8Array | null;

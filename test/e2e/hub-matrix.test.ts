@@ -17,8 +17,8 @@
  * after some text, plain and streamed (the text must reach the client, and go back to the target
  * unchanged as the assistant's text before its call).
  *
- * Same-dialect edge pairs are passed through untouched (Ollama goes through the hub even for an
- * Ollama client); they are in the matrix all the same.
+ * Same-dialect pairs are passed through untouched (the Ollama client's chat reaches the local
+ * Ollama as it came); they are in the matrix all the same.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI, Type, type Content, type Part } from "@google/genai";
@@ -609,9 +609,8 @@ const TARGETS: Record<Dialect, Target> = {
 async function toolLoop(clientName: Dialect, targetName: Dialect, stream: boolean, wanted: Wanted[], preamble?: string) {
   const client = CLIENTS[clientName];
   const target = TARGETS[targetName];
-  // Same-dialect edge targets get the request as it came and answer the client untouched;
-  // Ollama goes through the hub even for an Ollama client (companion/pipeline.ts).
-  const passthrough = clientName === targetName && targetName !== "ollama";
+  // Same-dialect targets get the request as it came and answer the client untouched.
+  const passthrough = clientName === targetName;
 
   // Turn 1: the question and the tool; the target calls it.
   const answered = target.answerCalls(wanted, stream, preamble);
@@ -632,7 +631,7 @@ async function toolLoop(clientName: Dialect, targetName: Dialect, stream: boolea
   expect(turn.calls.map((c) => ({ name: c.name, args: c.args }))).toEqual(wanted.map((w) => ({ name: w.name, args: w.args })));
   turn.calls.forEach((call, i) => {
     const given = answered[i]!.id;
-    // Passed through untouched: the id is the target's own, or none where its dialect gave none (Gemini).
+    // Passed through untouched: the id is the target's own, or none where its answer gave none (Gemini, Ollama).
     // Translated: an id always, made up by the hub where the target gave none (Gemini; Ollama's whole answer).
     if (passthrough) expect(call.id).toBe(given);
     else expect(call.id).toMatch(/^\S+$/);

@@ -81,11 +81,11 @@ const clients: Record<string, () => Client> = {
     const c = new Ollama({ host: chain.url, headers: { authorization: `Bearer ${KEY}` } });
     const messages = [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }];
     return {
-      plain: async (model) => (await c.chat({ model, messages, stream: false })).message.content,
+      plain: async (model) => (await c.chat({ model, messages, stream: false, keep_alive: "10m" })).message.content,
       stream: async (model) => {
         let text = "";
         let done = false;
-        for await (const part of await c.chat({ model, messages, stream: true })) {
+        for await (const part of await c.chat({ model, messages, stream: true, keep_alive: "10m" })) {
           text += part.message.content;
           done = part.done;
         }
@@ -146,6 +146,11 @@ describe("what the targets received", () => {
     const local = chain.ollama.requests.filter((r) => r.path === "/api/chat");
     expect(local.length).toBe(10);
     for (const rec of local) expect(rec.body).toMatchObject({ model: "qwen-target", messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }] });
+    // The Ollama client's own two calls reach Ollama as ollama-js wrote them, only the model renamed.
+    // (keep_alive has no IR form: the hub would drop it, so it marks the requests that bypassed the hub.)
+    const asSent = local.filter((r) => (r.body as { keep_alive?: unknown }).keep_alive !== undefined).map((r) => r.body);
+    const sent = (stream: boolean) => ({ model: "qwen-target", messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }], stream, keep_alive: "10m" });
+    expect(asSent).toEqual([sent(false), sent(true)]);
   });
 });
 
