@@ -245,8 +245,11 @@ export async function handleCall(rt: Runtime, call: Call): Promise<Response> {
     if (audit.ttfbMs !== null) rt.metrics.ttfb.observe(labels, audit.ttfbMs / 1000);
     if (usage.inputTokens) rt.metrics.tokens.inc({ project: project.id, model: call.model ?? "-", direction: "input" }, usage.inputTokens);
     if (usage.outputTokens) rt.metrics.tokens.inc({ project: project.id, model: call.model ?? "-", direction: "output" }, usage.outputTokens);
-    finishAudit(served.status, how === "ok" ? (served.status >= 400 ? "upstream_error" : null) : how === "cancelled" ? "cancelled" : "stream_failed");
-    rt.log("info", "served", { requestId, project: project.id, model: call.model, target: audit.target, status: served.status, ms: audit.durationMs });
+    // A stream that began with 200 and then carried its dialect's error event failed all the same.
+    const failure = served.streaming ? tap.failure() : null;
+    const errorClass = how === "cancelled" ? "cancelled" : how === "error" || failure !== null ? "stream_failed" : served.status >= 400 ? "upstream_error" : null;
+    finishAudit(served.status, errorClass);
+    rt.log(failure === null ? "info" : "warn", "served", { requestId, project: project.id, model: call.model, target: audit.target, status: served.status, ms: audit.durationMs, ...(errorClass ? { errorClass } : {}) });
   };
   if (!served.body) {
     await end("ok");

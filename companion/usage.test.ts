@@ -383,6 +383,33 @@ describe("UsageTap: ollama", () => {
   });
 });
 
+describe("UsageTap: a stream that fails after its head", () => {
+  const failure = (dialect: UsageTapDialect, body: string, cut = 7): string | null => {
+    const t = new UsageTap({ dialect, streaming: true });
+    const bytes = utf8(body);
+    for (let i = 0; i < bytes.length; i += cut) t.push(bytes.subarray(i, i + cut));
+    t.end();
+    return t.failure();
+  };
+
+  it.each([
+    ["anthropic", sse([["message_start", { type: "message_start", message: { usage: { input_tokens: 3 } } }], ["error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }]]), "Overloaded"],
+    ["openai-chat", sse([[{ choices: [{ index: 0, delta: { content: "Hi" } }] }], [{ error: { message: "The server had an error", type: "server_error" } }]]), "The server had an error"],
+    ["openai-responses", sse([["response.failed", { type: "response.failed", response: { status: "failed", error: { code: "server_error", message: "went wrong" } } }]]), "went wrong"],
+    ["openai-responses", sse([["error", { type: "error", code: "server_error", message: "flat error", param: null }]]), "flat error"],
+    ["gemini", sse([[{ candidates: [{ content: { parts: [{ text: "Hi" }] } }] }], [{ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } }]]), "The model is overloaded."],
+    ["ollama", '{"message":{"role":"assistant","content":"Hi"},"done":false}\n{"error":"model runner has unexpectedly stopped"}\n', "model runner has unexpectedly stopped"],
+  ] as [UsageTapDialect, string, string][])("%s: names the error event's message", (dialect, body, message) => {
+    expect(failure(dialect, body)).toBe(message);
+  });
+
+  it("a clean stream whose text talks about errors has no failure", () => {
+    const body = sse([[{ choices: [{ index: 0, delta: { content: 'an "error" in {"error": 1}' } }] }], [{ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }], ["[DONE]"]]);
+    expect(failure("openai-chat", body)).toBeNull();
+    expect(failure("openai-responses", sse([["response.completed", { type: "response.completed", response: { status: "completed", error: null, usage: { input_tokens: 1, output_tokens: 1 } } }]]))).toBeNull();
+  });
+});
+
 describe("UsageTap: robustness", () => {
   it("end() is idempotent and later pushes are ignored", () => {
     const t = new UsageTap({ dialect: "openai-chat", streaming: false });

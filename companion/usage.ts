@@ -84,11 +84,22 @@ export class UsageTap {
   /** Something unexpected went wrong: stop reading, keep what was found. */
   #broken = false;
   #result: Usage | null = null;
+  /** The message of an error event seen in a stream (the answer began well, then failed). */
+  #failure: string | null = null;
 
   constructor(opts: UsageTapOptions) {
     this.#dialect = opts.dialect;
     this.#streaming = opts.streaming;
     this.#reader = readerFor(opts.dialect);
+  }
+
+  /**
+   * A stream that carried its dialect's error event — Anthropic `event: error`, the Responses
+   * API's `error` / `response.failed`, an OpenAI chat, Gemini or Ollama object with a top-level
+   * `error` — failed after its head went out with 200: the audit must not call it a success.
+   */
+  failure(): string | null {
+    return this.#failure;
   }
 
   /** True when a non-streamed body was over `MAX_BUFFERED_BYTES`, so its usage is not known. */
@@ -176,7 +187,7 @@ export class UsageTap {
         for (const event of this.#sse!.push(text)) this.#readText(event.data);
         break;
       case "ndjson":
-        for (const item of this.#ndjson!.push(text)) if (item.ok) this.#reader.read(item.value);
+        for (const item of this.#ndjson!.push(text)) if (item.ok) this.#readValue(item.value);
         break;
       case "json":
         this.#scanner!.push(text);
@@ -195,19 +206,41 @@ export class UsageTap {
 
   #finishStream(): void {
     if (this.#mode === "sse") for (const event of this.#sse!.end()) this.#readText(event.data);
-    else if (this.#mode === "ndjson") for (const item of this.#ndjson!.end()) if (item.ok) this.#reader.read(item.value);
+    else if (this.#mode === "ndjson") for (const item of this.#ndjson!.end()) if (item.ok) this.#readValue(item.value);
   }
 
   #readText(text: string): void {
-    if (!text.includes(this.#reader.needle)) return;
+    // Only values that can hold usage or an error are parsed; `"error"` cannot occur unescaped inside a JSON string.
+    const failing = this.#streaming && (text.includes('"error"') || text.includes("response.failed"));
+    if (!failing && !text.includes(this.#reader.needle)) return;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
       return;
     }
+    this.#readValue(value);
+  }
+
+  #readValue(value: unknown): void {
+    if (this.#streaming && this.#failure === null) this.#failure = streamErrorOf(value);
     this.#reader.read(value);
   }
+}
+
+/** The message of a stream value that is an error event in any dialect, or null. */
+function streamErrorOf(value: unknown): string | null {
+  if (!isJson(value)) return null;
+  let error: unknown;
+  if (value.type === "response.failed") error = field(value.response, "error") ?? "the response failed";
+  // OpenAI chat, Gemini, Ollama, and Anthropic's {type: "error", error: {...}}.
+  else if (value.error !== undefined && value.error !== null) error = value.error;
+  // The Responses API's flat {type: "error", code, message}.
+  else if (value.type === "error") error = value;
+  else return null;
+  if (typeof error === "string") return error || "error";
+  const message = field(error, "message");
+  return typeof message === "string" && message !== "" ? message : "error";
 }
 
 /** Index of the first character that is not JSON whitespace or a BOM, or -1. */

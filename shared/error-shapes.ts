@@ -30,6 +30,8 @@ const GEMINI_STATUS: Record<number, string> = {
   502: "UNAVAILABLE",
   503: "UNAVAILABLE",
   504: "DEADLINE_EXCEEDED",
+  // Anthropic's "overloaded" status: Gemini says the same with UNAVAILABLE.
+  529: "UNAVAILABLE",
 };
 
 /** `code` is Ferry's machine-readable reason (also sent as `x-ferry-error`). */

@@ -144,5 +144,5 @@ export async function translateEmbeddings(rt: Runtime, call: Call, target: Targe
     ...(call.endpoint === "gemini.embed" ? { single: true } : {}),
   };
   const body = from.encodeEmbeddingsResponse({ ...decodedAnswer.value, model }, ctx);
-  return ok({ dropped, answer: jsonAnswer(200, body, { usage: { push: () => {}, end: () => usage } }) });
+  return ok({ dropped, answer: jsonAnswer(200, body, { usage: { push: () => {}, end: () => usage, failure: () => null } }) });
 }

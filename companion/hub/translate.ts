@@ -142,7 +142,8 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
   }
 
   const usage: Usage = {};
-  const usageTap = { push: () => {}, end: () => usage };
+  let failure: string | null = null;
+  const usageTap = { push: () => {}, end: () => usage, failure: () => failure };
   if (!call.stream || !res.body) {
     const json: unknown = await res.json().catch(() => null);
     const answer = to.decodeResponse(json);
@@ -182,13 +183,15 @@ export async function translateCall(rt: Runtime, call: Call, target: Target, out
         if (refusedDrop(rt, [drop])) {
           // What follows would be a different answer than the target gave: stop here, in the client's dialect.
           refusedMidStream = true;
-          outText += streamEncoder.push({ type: "error", status: 502, code: "unsupported", message: answerRefusal(drop) });
+          failure = answerRefusal(drop);
+          outText += streamEncoder.push({ type: "error", status: 502, code: "unsupported", message: failure });
           break;
         }
         if (event.type === "block_start") continue;
       }
       seen.push(event);
       if (event.type === "usage" || event.type === "start") toUsage(event.usage, usage);
+      if (event.type === "error") failure ??= event.message;
       if (event.type === "finish") toUsage(event.usage, usage);
       outText += streamEncoder.push(event);
     }

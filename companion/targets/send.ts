@@ -9,6 +9,14 @@ import type { Target } from "../routing.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Usage, UsageTapDialect } from "../usage.ts";
 
+/** What watching an answer's body tells: its usage, and whether a stream failed after its head. */
+export interface AnswerTap {
+  push(bytes: Uint8Array): void;
+  end(): Usage;
+  /** The error a stream ended with, once it has ended; null when it ended well. */
+  failure(): string | null;
+}
+
 export interface TargetAnswer {
   status: number;
   headers: Headers;
@@ -18,7 +26,7 @@ export interface TargetAnswer {
   /** A failure worth trying the next target for (429, 5xx). */
   retryable: boolean;
   /** When the target measured usage itself (translated streams). */
-  usage?: { push(bytes: Uint8Array): void; end(): Usage };
+  usage?: AnswerTap;
 }
 
 export interface Outbound {
