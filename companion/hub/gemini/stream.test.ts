@@ -153,7 +153,7 @@ describe("gemini stream encoding (exact wire)", () => {
       { type: "text_delta", index: 0, text: "ignored" },
     ];
     const first = `{"candidates":[{"content":{"role":"model","parts":[{"text":"Par"}]},"index":0}],"modelVersion":"gemini-2.5-flash","responseId":"resp-1"}`;
-    const error = '{"error":{"code":529,"message":"Overloaded","status":"UNKNOWN"}}';
+    const error = '{"error":{"code":529,"message":"Overloaded","status":"UNAVAILABLE"}}';
     expect(encodeAll(evs)).toBe(`data: ${first}\n\ndata: ${error}\n\n`);
     expect(encodeAll(evs, false)).toBe(`[${first},\r\n${error}\n]`);
   });
