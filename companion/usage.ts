@@ -210,8 +210,9 @@ export class UsageTap {
   }
 
   #readText(text: string): void {
-    // Only values that can hold usage or an error are parsed; `"error"` cannot occur unescaped inside a JSON string.
-    const failing = this.#streaming && (text.includes('"error"') || text.includes("response.failed"));
+    // Only values that can hold usage or an error are parsed. A `"error"` key (every error event
+    // has one, response.failed's response object included) cannot occur unescaped inside a string.
+    const failing = this.#streaming && text.includes('"error"');
     if (!failing && !text.includes(this.#reader.needle)) return;
     let value: unknown;
     try {
