@@ -48,7 +48,6 @@ function crossCheck(config: CompanionConfig): ConfigIssue[] {
       }
     });
   }
-  const keys = new Map<string, string>();
   for (const [name, pool] of Object.entries(config.edgePools)) {
     const path = `edgePools.${name}`;
     if (pool.dialect !== "openai") continue;
@@ -56,6 +55,7 @@ function crossCheck(config: CompanionConfig): ConfigIssue[] {
     if (pool.translateVia === "chat" && !pool.chatApi) issues.push({ path: `${path}.translateVia`, message: "is chat, but chatApi is false" });
     if (pool.translateVia === "responses" && !pool.responsesApi) issues.push({ path: `${path}.translateVia`, message: "is responses, but responsesApi is false" });
   }
+  const keys = new Map<string, string>();
   const ids = new Set<string>();
   config.projects.forEach((project, i) => {
     if (ids.has(project.id)) issues.push({ path: `projects[${i}].id`, message: "duplicate project id" });
