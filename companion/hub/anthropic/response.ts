@@ -7,7 +7,7 @@
  */
 import type { EncodeContext } from "../codec.ts";
 import type { IrPart, IrResponse } from "../ir.ts";
-import { CITATIONS_DROPPED, Drops, FERRY_JSON_TOOL, isObj, mergeWireUsage, parseJson, readStopReason, Refusal, str, toIrUsage, writeStopReason, writeUsage, type Json } from "./wire.ts";
+import { blockDropped, CITATIONS_DROPPED, Drops, FERRY_JSON_TOOL, isObj, mergeWireUsage, parseJson, readStopReason, Refusal, str, toIrUsage, writeStopReason, writeUsage, type Json } from "./wire.ts";
 
 export function decodeResponseBody(body: unknown): IrResponse {
   if (!isObj(body)) throw new Refusal("the answer must be a JSON object");
@@ -53,7 +53,7 @@ export function decodeResponseBody(body: unknown): IrResponse {
       // Server-tool blocks (server_tool_use, web_search_tool_result…), container uploads and
       // newer kinds have no IR part: left out, and recorded.
       default:
-        drops.add(`response.block.${b.type}`, `the answer's ${b.type} block has no equivalent in the hub; it was left out`);
+        drops.add(...blockDropped(b.type));
         break;
     }
   });

@@ -15,7 +15,7 @@
 import { SseParser } from "../../../shared/sse.ts";
 import type { StreamDecoder } from "../codec.ts";
 import type { IrEvent, IrPart, IrStopReason } from "../ir.ts";
-import { CITATIONS_DROPPED, Drops, errorStatus, FERRY_JSON_TOOL, isObj, mergeWireUsage, parseJson, readStopReason, str, toIrUsage, type Json, type WireUsage } from "./wire.ts";
+import { blockDropped, CITATIONS_DROPPED, Drops, errorStatus, FERRY_JSON_TOOL, isObj, mergeWireUsage, parseJson, readStopReason, str, toIrUsage, type Json, type WireUsage } from "./wire.ts";
 
 type BlockKind = "text" | "reasoning" | "tool" | "json";
 
@@ -159,7 +159,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         break;
       }
       default:
-        this.#drops.announce(out, `response.block.${String(cb.type)}`, `the answer's ${String(cb.type)} block has no equivalent in the hub; it was left out`);
+        this.#drops.announce(out, ...blockDropped(cb.type));
         return;
     }
     this.#nextIndex++;

@@ -40,6 +40,9 @@ export { Drops };
 
 export const CITATIONS_DROPPED = "the IR has no citations: the text is kept, its source references are not";
 
+/** A content block the IR has no part for (server_tool_use, web_search_tool_result, newer kinds). */
+export const blockDropped = (type: unknown): [string, string] => [`response.block.${String(type)}`, `the answer's ${String(type)} block has no equivalent in the hub; it was left out`];
+
 /** A request the codec refuses: thrown out of deep helpers and caught once at the codec's edge. */
 export class Refusal {
   readonly code: "bad_request" | "unsupported";

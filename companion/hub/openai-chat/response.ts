@@ -52,7 +52,7 @@ export function decodeResponse(body: unknown): Result<IrResponse, HubError> {
   }
 
   const drops = new Drops();
-  answerExtras(message, (f, r) => drops.add(f, r));
+  answerExtras(message, drops);
   if (body.choices.length > 1) drops.add("response.choices", "only the first choice is passed on");
   const stop = decodeFinishReason(choice.finish_reason, { toolCalls, refusal, stopString: choice.stop_reason });
   const out: IrResponse = {

@@ -137,7 +137,7 @@ export class ChatStreamDecoder implements StreamDecoder {
       }
       out.push({ type: "text_delta", index: this.#text, text });
     }
-    answerExtras(d, (f, r) => this.#drops.announce(out, f, r));
+    answerExtras(d, this.#drops, out);
     if (Array.isArray(d.tool_calls)) for (const tc of d.tool_calls) if (isRecord(tc)) this.#toolFragment(tc, out);
     if (isRecord(d.function_call)) this.#toolFragment({ index: 0, function: d.function_call }, out);
   }

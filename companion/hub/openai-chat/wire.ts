@@ -6,7 +6,7 @@
  * completions/completions.ts and resources/completions.ts, openai 7.57).
  */
 import { errorBody } from "../../../shared/error-shapes.ts";
-import type { IrDrop, IrStopReason, IrUsage } from "../ir.ts";
+import type { IrDrop, IrEvent, IrStopReason, IrUsage } from "../ir.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -47,10 +47,14 @@ import { Drops } from "../drops.ts";
 export { Drops };
 
 /**
- * Parts of a chat answer the IR has no place for (whole `message` or streamed `delta` alike):
+ * Parts of a chat answer the IR has no place for (whole `message`, or a streamed `delta` whose
+ * drops are announced into `stream`):
  * url_citation annotations (search models), audio output, images some hosts return.
  */
-export function answerExtras(m: Json, record: (feature: string, reason: string) => void): void {
+export function answerExtras(m: Json, drops: Drops, stream?: IrEvent[]): void {
+  // Nearly every delta has none of these: nothing to build for it.
+  if (m.annotations === undefined && m.audio === undefined && m.images === undefined) return;
+  const record = (feature: string, reason: string) => (stream ? drops.announce(stream, feature, reason) : drops.add(feature, reason));
   if (Array.isArray(m.annotations) && m.annotations.length > 0) record("response.annotations", "the IR has no citations: the text is kept, its annotations are not");
   if (present(m.audio)) record("response.audio", "the IR has no audio output");
   if (Array.isArray(m.images) && m.images.length > 0) record("response.images", "the IR has no generated images");
